@@ -1,0 +1,70 @@
+# ngx_http_cli_gateway_module
+#
+#   make                 build the dynamic module against NGINX_SRC
+#   make test            unit tests, then the Test::Nginx suites in t/
+#   make run             nginx in the foreground with examples/ on :8080
+#   make deps            install Debian packages (root)
+#
+# NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
+# works (configured with --with-compat), e.g. NGINX_SRC=~/nginx-1.22.1.
+
+NGINX_SRC   ?= /usr/share/nginx/src
+NGINX_BIN   ?= /usr/sbin/nginx
+BUILD       ?= $(CURDIR)/build
+MODULE      := $(BUILD)/ngx_http_cli_gateway_module.so
+NGX_BUILD   := $(BUILD)/nginx
+
+CXX         ?= g++
+UNIT_FLAGS  := -std=gnu++17 -O1 -g -Wall -Wextra -Werror -Isrc
+PURE_SRCS   := $(wildcard src/cligw_*.cpp)
+PURE_HDRS   := $(wildcard src/cligw_*.hpp)
+UNIT_TESTS  := $(patsubst t/unit/%.cpp,$(BUILD)/unit/%,$(wildcard t/unit/test_*.cpp))
+
+# upstream Test::Nginx when installed, else the runner shipped in t/runner
+PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
+
+.PHONY: all module test unit unit-build nginx-tests run deps clean
+
+all: module
+
+module: $(NGX_BUILD)/Makefile
+	$(MAKE) -f $(NGX_BUILD)/Makefile -C $(NGINX_SRC) modules
+	cp $(NGX_BUILD)/ngx_http_cli_gateway_module.so $(MODULE)
+
+# Debian's nginx-dev ships the configure flags of its nginx in conf_flags:
+# building with them keeps the module's binary signature equal to nginx's.
+$(NGX_BUILD)/Makefile: config
+	mkdir -p $(NGX_BUILD)
+	cd $(NGINX_SRC) && bash -c ' \
+	    flags=(--with-compat); \
+	    if [ -f conf_flags ]; then . ./conf_flags; flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
+	    ./configure "$${flags[@]}" --add-dynamic-module=$(CURDIR) \
+	        --builddir=$(NGX_BUILD)' > $(BUILD)/configure.log \
+	    || { cat $(BUILD)/configure.log; exit 1; }
+
+test: module unit-build
+	@t/run-tests $(BUILD) "$(NGINX_BIN)" "$(MODULE)" "$(PROVE_INC)" $(UNIT_TESTS)
+
+unit: unit-build
+	@for t in $(UNIT_TESTS); do $$t || exit 1; done
+
+unit-build: $(UNIT_TESTS)
+
+$(BUILD)/unit/%: t/unit/%.cpp $(PURE_SRCS) $(PURE_HDRS)
+	@mkdir -p $(BUILD)/unit
+	$(CXX) $(UNIT_FLAGS) -o $@ $< $(PURE_SRCS) -lcjson -lcrypto -lcmocka
+
+nginx-tests: module
+	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+	    prove $(PROVE_INC) -r t/
+
+run: module
+	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
+
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $$(cat .ci/packages)
+
+clean:
+	rm -rf $(BUILD) t/servroot

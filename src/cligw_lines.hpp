@@ -1,0 +1,38 @@
+// Splits a byte stream into lines of bounded length (no nginx types).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace cligw {
+
+// Lines are reported without their "\n" and without one "\r" before it
+// (Rust's BufRead::lines). A line longer than max_line is reported in pieces
+// of at most max_line bytes, cut where no UTF-8 sequence is split and never
+// between "\r" and "\n". At end of input the unfinished line is reported
+// as is. Only an unfinished line is kept between feeds (at most max_line).
+class LineSplitter {
+public:
+    explicit LineSplitter(std::size_t max_line);
+
+    // sink(std::string_view line) is called for every line completed by data.
+    template <class Sink> void feed(std::string_view data, Sink &&sink);
+    // Reports the unfinished line, if any, and resets.
+    template <class Sink> void finish(Sink &&sink);
+
+    std::size_t pending() const { return pending_.size(); }
+    void release_memory(); // frees the buffer when nothing is pending
+
+private:
+    // Length of the longest prefix of s (s.size() >= max_line_) that may be
+    // reported as a piece: <= max_line_, not splitting UTF-8 or "\r\n".
+    std::size_t piece_length(std::string_view s) const;
+
+    std::size_t max_line_;
+    std::string pending_;
+};
+
+} // namespace cligw
+
+#include "cligw_lines_impl.hpp"

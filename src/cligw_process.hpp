@@ -1,0 +1,63 @@
+// Starting, signalling and reaping the gateway's child (no nginx types).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace cligw {
+
+// Owns one file descriptor.
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(UniqueFd &&o) noexcept : fd_(o.release()) {}
+    UniqueFd &operator=(UniqueFd &&o) noexcept;
+    UniqueFd(const UniqueFd &) = delete;
+    UniqueFd &operator=(const UniqueFd &) = delete;
+    ~UniqueFd() { reset(); }
+
+    int get() const { return fd_; }
+    int release();
+    void reset(int fd = -1);
+    explicit operator bool() const { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+struct SpawnSpec {
+    const char *path;          // absolute
+    char *const *argv;         // argv[0] is the path, NULL-terminated
+    char *const *envp;         // NULL-terminated
+    const char *cwd;           // NULL: inherit
+};
+
+struct Child {
+    pid_t pid = -1;            // also its process group id
+    UniqueFd pidfd;            // readable once the child has exited
+    UniqueFd out;              // read ends, non-blocking, close-on-exec
+    UniqueFd err;
+};
+
+// Starts the program without a shell: stdin /dev/null, stdout and stderr
+// pipes, no other descriptor, its own process group, default signal
+// dispositions and an empty signal mask. Returns 0 or an errno value.
+int spawn_child(const SpawnSpec &spec, Child &child);
+
+// What the original (Rust std::io::Error) prints for an errno value:
+// "No such file or directory (os error 2)".
+std::string os_error_message(int err);
+
+enum class ReapResult { exited, running, failed };
+
+// Collects the exit status through the pidfd without blocking (or blocking
+// when `wait` is set). exit_code is the status, or -1 when killed by a
+// signal; signo is the signal then (0 otherwise).
+ReapResult reap_child(int pidfd, bool wait, int &exit_code, int &signo);
+
+// Sends sig to the whole process group; ESRCH (group gone) is success.
+int signal_group(pid_t pgid, int sig);
+
+} // namespace cligw

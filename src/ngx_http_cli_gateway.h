@@ -1,0 +1,106 @@
+/*
+ * Shared declarations of the nginx glue of ngx_http_cli_gateway_module.
+ */
+
+#ifndef NGX_HTTP_CLI_GATEWAY_H_INCLUDED_
+#define NGX_HTTP_CLI_GATEWAY_H_INCLUDED_
+
+extern "C" {
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+}
+
+#include <string_view>
+#include <vector>
+
+#include "cligw_request.hpp"
+
+
+namespace cligw {
+class Run;
+}
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_http_complex_value_t    value;
+} ngx_http_cli_gateway_env_t;
+
+
+typedef struct {
+    ngx_str_t                   program;      /* absolute; empty: no handler */
+    ngx_str_t                   working_directory;
+    ngx_http_complex_value_t   *claim;
+    ngx_array_t                *claim_accept; /* of ngx_str_t */
+    ngx_http_complex_value_t   *user;         /* who, for the log */
+    ngx_array_t                *env;          /* of ngx_http_cli_gateway_env_t */
+    ngx_flag_t                  clear_env;
+
+    time_t                      max_timeout;
+    time_t                      default_timeout;
+    ngx_msec_t                  keepalive;
+    ngx_msec_t                  drain;
+    ngx_msec_t                  stop_grace;
+    ngx_int_t                   stop_signal;
+
+    size_t                      max_body_size;
+    size_t                      line_max;
+    off_t                       output_max;
+    ngx_uint_t                  max_args;
+    size_t                      max_arg_length;
+
+    /* where "cli_gateway" is, for messages of the merge */
+    u_char                     *conf_file;
+    ngx_uint_t                  conf_line;
+} ngx_http_cli_gateway_loc_conf_t;
+
+
+typedef struct {
+    ngx_queue_t                 runs;       /* live runs of this worker */
+    ngx_flag_t                  used;       /* some location has cli_gateway */
+    u_char                     *read_buf;   /* scratch for pipe reads */
+    size_t                      read_buf_size;
+} ngx_http_cli_gateway_main_conf_t;
+
+
+/* Per-request state: trivially destructible, lives in r->pool. */
+typedef struct {
+    cligw::Run                 *run;        /* NULL once the run let go */
+    ngx_str_t                   context_id;
+    ngx_str_t                   args;       /* escaped, for the log */
+    ngx_str_t                   user;
+    ngx_msec_t                  started_at;
+    ngx_msec_t                  duration;
+    off_t                       bytes;      /* SSE bytes produced */
+    ngx_pid_t                   pid;
+    ngx_int_t                   exit_code;
+    unsigned                    has_context_id:1;
+    unsigned                    spawned:1;
+    unsigned                    ended:1;
+} ngx_http_cli_gateway_ctx_t;
+
+
+extern "C" ngx_module_t  ngx_http_cli_gateway_module;
+
+
+/* reply.cpp: responses before the stream starts */
+ngx_int_t ngx_http_cli_gateway_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, std::string_view code, std::string_view message,
+    const std::vector<cligw::ValidationError> *validation_errors = nullptr);
+ngx_int_t ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r);
+ngx_int_t ngx_http_cli_gateway_add_header(ngx_http_request_t *r,
+    const char *key, const char *value);
+
+/* body.cpp: reading and checking the request body */
+ngx_int_t ngx_http_cli_gateway_read_body(ngx_http_request_t *r);
+
+/* run.cpp: the program run */
+ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
+    ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request);
+void ngx_http_cli_gateway_stop_all_runs(ngx_cycle_t *cycle);
+
+/* variables.cpp */
+ngx_int_t ngx_http_cli_gateway_add_variables(ngx_conf_t *cf);
+
+#endif /* NGX_HTTP_CLI_GATEWAY_H_INCLUDED_ */

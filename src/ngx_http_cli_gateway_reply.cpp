@@ -1,0 +1,125 @@
+/*
+ * Responses of the gateway: JSON errors before the stream, the SSE header.
+ */
+
+#include "ngx_http_cli_gateway.h"
+
+#include <string>
+
+#include "cligw_error_body.hpp"
+
+
+static ngx_str_t  ngx_http_cli_gateway_request_id = ngx_string("request_id");
+
+
+ngx_int_t
+ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    std::string_view code, std::string_view message,
+    const std::vector<cligw::ValidationError> *validation_errors)
+{
+    ngx_int_t                   rc;
+    ngx_buf_t                  *b;
+    ngx_chain_t                 out;
+    cligw::ErrorBody            e;
+    ngx_http_variable_value_t  *vv;
+
+    /* the body, if any, was not read: nothing of it is used */
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    e.code = code;
+    e.message = message;
+    e.path = std::string_view((char *) r->uri.data, r->uri.len);
+    e.validation_errors = validation_errors;
+    e.now = ngx_time();
+
+    vv = ngx_http_get_variable(r, &ngx_http_cli_gateway_request_id,
+             ngx_hash_key(ngx_http_cli_gateway_request_id.data,
+                          ngx_http_cli_gateway_request_id.len));
+    if (vv && !vv->not_found) {
+        e.trace_id = std::string_view((char *) vv->data, vv->len);
+    }
+
+    std::string body = cligw::render_error_body(e);
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = body.size();
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_create_temp_buf(r->pool, body.size());
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, body.data(), body.size());
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r)
+{
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    /* length unknown: the chunked filter frames HTTP/1.1 */
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+
+#if (NGX_HTTP_GZIP)
+    /* gzip would hold events back until its buffer fills */
+    r->gzip_tested = 1;
+    r->gzip_ok = 0;
+#endif
+
+    if (ngx_http_cli_gateway_add_header(r, "Cache-Control", "no-cache")
+            != NGX_OK
+        || ngx_http_cli_gateway_add_header(r, "X-Accel-Buffering", "no")
+            != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_send_header(r);
+}
+
+
+ngx_int_t
+ngx_http_cli_gateway_add_header(ngx_http_request_t *r, const char *key,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return NGX_OK;
+}

@@ -1,0 +1,1329 @@
+/*
+ * One run of the program: the child's pipes and pidfd as nginx connections,
+ * the SSE stream to the client, the timers, and the end of the process
+ * whatever happens to the request.
+ *
+ * A Run is a heap object, not pool memory: it outlives its request when
+ * the client goes away before the program (it then stops the process group
+ * and reaps it), and the worker lists it for exit_process.
+ */
+
+#include "ngx_http_cli_gateway.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "cligw_error_body.hpp"
+#include "cligw_lines.hpp"
+#include "cligw_process.hpp"
+#include "cligw_sse.hpp"
+
+
+extern char  **environ;
+
+
+namespace cligw {
+
+namespace {
+
+/* hand a chunk to nginx once this much is encoded */
+constexpr std::size_t flush_threshold = 64 * 1024;
+/* pipe bytes read per event before yielding to other connections */
+constexpr std::size_t read_budget = 1024 * 1024;
+/* pipe bytes read at the end of a run, when a program may still write */
+constexpr std::size_t drain_budget = 256 * 1024;
+
+
+/* An output buffer; nginx holds &buf until it is sent, then we reuse it. */
+struct OutBlock {
+    ngx_buf_t    buf;
+    ngx_chain_t  link;
+    std::string  data;
+};
+
+
+void run_pipe_handler(ngx_event_t *ev);
+void run_exit_handler(ngx_event_t *ev);
+void run_timer_handler(ngx_event_t *ev);
+void run_free_handler(ngx_event_t *ev);
+void run_write_handler(ngx_http_request_t *r);
+void run_request_cleanup(void *data);
+
+} // namespace
+
+
+class Run {
+public:
+    Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
+        ngx_http_cli_gateway_loc_conf_t *glcf,
+        ngx_http_cli_gateway_main_conf_t *gmcf, Child &child,
+        time_t timeout);
+    ~Run();
+
+    Run(const Run &) = delete;
+    Run &operator=(const Run &) = delete;
+
+    ngx_int_t begin();
+
+    void on_pipe(ngx_connection_t *c);
+    void on_exit();
+    void on_timer(ngx_event_t *ev);
+    void on_writable();
+    void on_request_gone();
+    void on_exception();
+    void kill_now();
+
+    ngx_log_t *log() { return r_ ? r_->connection->log : &log_; }
+    bool done() const;
+
+    /* a standard-layout link, so a queue entry leads back to its Run */
+    struct Link {
+        ngx_queue_t   queue;    /* in ngx_http_cli_gateway_main_conf_t */
+        Run          *run;
+    };
+
+    Link          link;
+    ngx_event_t   free_ev;
+
+private:
+    enum Stream { out = 0, err = 1 };
+
+    ngx_connection_t *watch(UniqueFd &fd, ngx_event_handler_pt handler);
+    void read_pipe(int k, bool draining);
+    bool emit(int k, std::string_view data);
+    void close_pipe(int k, bool finish_line);
+    void finish_pipes();
+    void reap_blocking();
+    std::string limit_message() const;
+    void check_done();
+    void end_stream(int code, const std::string *error);
+    ngx_int_t flush(bool last);
+    void reclaim();
+    void complete();
+    void fail();
+    void detach();
+    void stop();
+    void after_reap();
+
+    ngx_http_request_t                *r_;
+    ngx_http_cli_gateway_ctx_t        *ctx_;
+    ngx_http_cli_gateway_main_conf_t  *gmcf_;
+    ngx_log_t                          log_;
+
+    pid_t              pid_;
+    UniqueFd           fds_[3];          /* out, err, pidfd until watched */
+    ngx_connection_t  *pipe_[2] = { nullptr, nullptr };
+    ngx_connection_t  *exit_ = nullptr;
+    LineSplitter       lines_[2];
+
+    ngx_event_t        timeout_ev_;
+    ngx_event_t        keepalive_ev_;
+    ngx_event_t        drain_ev_;
+    ngx_event_t        kill_ev_;
+
+    std::string             pending_;    /* encoded, not yet handed over */
+    std::vector<OutBlock *> free_;
+    std::vector<OutBlock *> busy_;
+
+    time_t       timeout_secs_;
+    ngx_msec_t   keepalive_;
+    ngx_msec_t   drain_;
+    ngx_msec_t   grace_;
+    int          stop_signal_;
+    off_t        output_max_;
+    off_t        output_seen_ = 0;
+
+    int          exit_code_ = -1;
+    int          signo_ = 0;
+    bool         reaped_ = false;
+    bool         stopping_ = false;
+    bool         blocked_ = false;       /* client behind: pipes wait */
+    bool         ending_ = false;        /* last event queued */
+    bool         limit_hit_ = false;     /* cli_gateway_output_max */
+};
+
+
+Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_http_cli_gateway_loc_conf_t *glcf,
+    ngx_http_cli_gateway_main_conf_t *gmcf, Child &child, time_t timeout)
+    : r_(r), ctx_(ctx), gmcf_(gmcf), log_(*r->connection->log),
+      pid_(child.pid),
+      lines_{ LineSplitter(glcf->line_max), LineSplitter(glcf->line_max) },
+      timeout_secs_(timeout), keepalive_(glcf->keepalive),
+      drain_(glcf->drain), grace_(glcf->stop_grace),
+      stop_signal_((int) glcf->stop_signal), output_max_(glcf->output_max)
+{
+    /* the request's log handler would read the request after it is gone */
+    log_.handler = NULL;
+    log_.data = NULL;
+    log_.action = NULL;
+
+    fds_[0] = std::move(child.out);
+    fds_[1] = std::move(child.err);
+    fds_[2] = std::move(child.pidfd);
+
+    ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_,
+                              &kill_ev_, &free_ev };
+
+    for (ngx_event_t *ev : timers) {
+        ngx_memzero(ev, sizeof(ngx_event_t));
+        ev->handler = run_timer_handler;
+        ev->data = this;
+        ev->log = &log_;
+    }
+
+    free_ev.handler = run_free_handler;
+
+    /* these must not hold a gracefully exiting worker back */
+    keepalive_ev_.cancelable = 1;
+    kill_ev_.cancelable = 1;
+
+    link.run = this;
+    ngx_queue_insert_tail(&gmcf_->runs, &link.queue);
+}
+
+
+Run::~Run()
+{
+    ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_,
+                              &kill_ev_ };
+
+    for (ngx_event_t *ev : timers) {
+        if (ev->timer_set) {
+            ngx_del_timer(ev);
+        }
+    }
+
+    if (free_ev.posted) {
+        ngx_delete_posted_event(&free_ev);
+    }
+
+    for (int k = 0; k < 2; k++) {
+        if (pipe_[k]) {
+            ngx_close_connection(pipe_[k]);
+        }
+    }
+
+    if (exit_) {
+        ngx_close_connection(exit_);
+    }
+
+    for (OutBlock *b : free_) {
+        delete b;
+    }
+
+    for (OutBlock *b : busy_) {
+        delete b;
+    }
+
+    ngx_queue_remove(&link.queue);
+}
+
+
+ngx_int_t
+Run::begin()
+{
+    ngx_int_t            rc;
+    ngx_http_cleanup_t  *cln;
+
+    cln = ngx_http_cleanup_add(r_, 0);
+    if (cln == NULL) {
+        detach();
+        return NGX_ERROR;
+    }
+
+    cln->handler = run_request_cleanup;
+    cln->data = ctx_;
+
+    pipe_[out] = watch(fds_[0], run_pipe_handler);
+    pipe_[err] = watch(fds_[1], run_pipe_handler);
+    exit_ = watch(fds_[2], run_exit_handler);
+
+    if (!exit_) {
+        /* without its pidfd watched, the child is reaped right here */
+        signal_group(pid_, SIGKILL);
+        reap_blocking();
+    }
+
+    if (!pipe_[out] || !pipe_[err] || !exit_) {
+        detach();
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_cli_gateway_send_stream_header(r_);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        detach();
+        return rc;
+    }
+
+    sse_append_started(pending_, (long) pid_);
+
+    if (flush(false) == NGX_ERROR) {
+        detach();
+        return NGX_ERROR;
+    }
+
+    /* a client that goes away is noticed while the program is quiet */
+    r_->read_event_handler = ngx_http_test_reading;
+    r_->write_event_handler = run_write_handler;
+
+    ngx_add_timer(&timeout_ev_, (ngx_msec_t) timeout_secs_ * 1000);
+
+    return NGX_DONE;
+}
+
+
+ngx_connection_t *
+Run::watch(UniqueFd &fd, ngx_event_handler_pt handler)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_get_connection(fd.get(), &log_);
+    if (c == NULL) {
+        return NULL;
+    }
+
+    fd.release();
+
+    c->data = this;
+    c->read->handler = handler;
+    c->read->log = &log_;
+    c->write->log = &log_;
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        return NULL;
+    }
+
+    return c;
+}
+
+
+void
+Run::on_pipe(ngx_connection_t *c)
+{
+    int  k = (c == pipe_[out]) ? out : err;
+
+    if (blocked_ || ending_) {
+        /* on_writable() posts this event again when the client caught up */
+        return;
+    }
+
+    read_pipe(k, false);
+
+    if (limit_hit_) {
+        std::string message = limit_message();
+        end_stream(-1, &message);
+        return;
+    }
+
+    if (r_ && !ending_) {
+        if (flush(false) == NGX_ERROR) {
+            fail();
+            return;
+        }
+
+        check_done();
+    }
+}
+
+
+/*
+ * Reads until the pipe is empty, the budget is spent (the event is posted
+ * again), or the client falls behind (on_writable() resumes). Draining at
+ * the end of a run takes what is there, bounded, since a program that
+ * ignores the stop signal may still be writing.
+ */
+
+void
+Run::read_pipe(int k, bool draining)
+{
+    ssize_t            n;
+    std::size_t        total = 0;
+    std::size_t        budget = draining ? drain_budget : read_budget;
+    ngx_connection_t  *c;
+
+    while ((c = pipe_[k]) != nullptr) {
+
+        n = ::read(c->fd, gmcf_->read_buf, gmcf_->read_buf_size);
+
+        if (n > 0) {
+            total += n;
+
+            if (!emit(k, std::string_view((char *) gmcf_->read_buf, n))) {
+                return;
+            }
+
+            if (pending_.size() >= flush_threshold && !draining) {
+                if (flush(false) == NGX_ERROR) {
+                    fail();
+                    return;
+                }
+
+                if (blocked_) {
+                    return;
+                }
+            }
+
+            if (total >= budget) {
+                if (!draining) {
+                    ngx_post_event(c->read, &ngx_posted_events);
+                }
+                return;
+            }
+
+            continue;
+        }
+
+        if (n == -1 && ngx_errno == NGX_EAGAIN) {
+            c->read->ready = 0;
+            lines_[k].release_memory();
+            return;
+        }
+
+        if (n == -1 && ngx_errno == NGX_EINTR) {
+            continue;
+        }
+
+        if (n == -1) {
+            ngx_log_error(NGX_LOG_ERR, log(), ngx_errno,
+                          "cli_gateway: read() from pid %P failed", pid_);
+        }
+
+        close_pipe(k, true);
+    }
+}
+
+
+/* Encodes program output; false when the output limit ended the run. */
+
+bool
+Run::emit(int k, std::string_view data)
+{
+    StreamKind  kind = (k == out) ? StreamKind::out : StreamKind::err;
+    bool        over = false;
+
+    if (output_max_ && output_seen_ + (off_t) data.size() > output_max_) {
+        data = data.substr(0, output_max_ - output_seen_);
+        over = true;
+    }
+
+    output_seen_ += data.size();
+
+    lines_[k].feed(data, [&](std::string_view line) {
+        sse_append_line(pending_, kind, line);
+    });
+
+    if (!over) {
+        return true;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log(), 0,
+                  "cli_gateway: pid %P exceeded cli_gateway_output_max %O, "
+                  "stopping it", pid_, output_max_);
+
+    limit_hit_ = true;
+    stop();
+    close_pipe(out, true);
+    close_pipe(err, true);
+
+    return false;
+}
+
+
+void
+Run::close_pipe(int k, bool finish_line)
+{
+    if (pipe_[k] == nullptr) {
+        return;
+    }
+
+    if (finish_line) {
+        StreamKind kind = (k == out) ? StreamKind::out : StreamKind::err;
+
+        lines_[k].finish([&](std::string_view line) {
+            sse_append_line(pending_, kind, line);
+        });
+    }
+
+    ngx_close_connection(pipe_[k]);
+    pipe_[k] = nullptr;
+}
+
+
+/* At the end of a run: what the pipes hold now, never waiting for more. */
+
+void
+Run::finish_pipes()
+{
+    for (int k = 0; k < 2; k++) {
+        if (pipe_[k]) {
+            read_pipe(k, true);
+        }
+
+        close_pipe(k, true);
+    }
+}
+
+
+std::string
+Run::limit_message() const
+{
+    return "Output limit of " + std::to_string(output_max_)
+           + " bytes exceeded";
+}
+
+
+void
+Run::reap_blocking()
+{
+    int  code, signo;
+    int  fd = exit_ ? exit_->fd : fds_[2].get();
+
+    if (!reaped_ && fd != -1
+        && reap_child(fd, true, code, signo) == ReapResult::exited)
+    {
+        reaped_ = true;
+        exit_code_ = code;
+        signo_ = signo;
+    }
+}
+
+
+void
+Run::on_exit()
+{
+    int  code, signo;
+
+    switch (reap_child(exit_->fd, false, code, signo)) {
+
+    case ReapResult::running:
+        return;
+
+    case ReapResult::failed:
+        ngx_log_error(NGX_LOG_ALERT, log(), ngx_errno,
+                      "cli_gateway: waitid() for pid %P failed", pid_);
+        code = -1;
+        signo = 0;
+        break;
+
+    case ReapResult::exited:
+        break;
+    }
+
+    ngx_close_connection(exit_);
+    exit_ = nullptr;
+
+    reaped_ = true;
+    exit_code_ = code;
+    signo_ = signo;
+
+    if (signo) {
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
+                      "cli_gateway: pid %P killed by signal %d", pid_, signo);
+    } else {
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
+                      "cli_gateway: pid %P exited with code %d", pid_, code);
+    }
+
+    after_reap();
+
+    if (r_ && !ending_) {
+        check_done();
+    }
+}
+
+
+void
+Run::after_reap()
+{
+    if (kill_ev_.timer_set) {
+        ngx_del_timer(&kill_ev_);
+    }
+
+    if (stopping_) {
+        /* whatever the program left running in its group goes too */
+        signal_group(pid_, SIGKILL);
+    }
+}
+
+
+/* The stream ends once the program is reaped and both pipes are closed. */
+
+void
+Run::check_done()
+{
+    if (!reaped_) {
+        return;
+    }
+
+    if (pipe_[out] || pipe_[err]) {
+        /* a descendant may hold the pipes: give it drain_ to let go */
+        if (!drain_ev_.timer_set) {
+            ngx_add_timer(&drain_ev_, drain_);
+        }
+        return;
+    }
+
+    end_stream(exit_code_, nullptr);
+}
+
+
+void
+Run::on_timer(ngx_event_t *ev)
+{
+    if (ev == &kill_ev_) {
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
+                      "cli_gateway: pid %P outlived the stop grace, "
+                      "sending SIGKILL", pid_);
+        signal_group(pid_, SIGKILL);
+        return;
+    }
+
+    if (r_ == nullptr || ending_) {
+        return;
+    }
+
+    if (ev == &keepalive_ev_) {
+        if (!blocked_) {
+            pending_.append(sse_keepalive_frame);
+
+            if (flush(false) == NGX_ERROR) {
+                fail();
+            }
+        }
+        return;
+    }
+
+    if (ev == &drain_ev_) {
+        if (blocked_) {
+            /* the client, not a descendant, keeps the pipes unread */
+            ngx_add_timer(&drain_ev_, drain_);
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
+                      "cli_gateway: pid %P exited but its output is still "
+                      "open, stopping its process group", pid_);
+
+        signal_group(pid_, SIGKILL);
+        finish_pipes();
+
+        if (limit_hit_) {
+            std::string message = limit_message();
+            end_stream(-1, &message);
+            return;
+        }
+
+        end_stream(exit_code_, nullptr);
+        return;
+    }
+
+    /* ev == &timeout_ev_ */
+
+    ngx_log_error(NGX_LOG_WARN, log(), 0,
+                  "cli_gateway: pid %P timed out after %Ts, stopping it",
+                  pid_, timeout_secs_);
+
+    stop();
+    finish_pipes();
+
+    std::string message = "Timeout after " + std::to_string(timeout_secs_)
+                          + "s";
+    end_stream(-1, &message);
+}
+
+
+void
+Run::end_stream(int code, const std::string *error)
+{
+    if (error) {
+        sse_append_error(pending_, *error);
+    }
+
+    sse_append_exit_code(pending_, code);
+
+    ending_ = true;
+
+    ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_ };
+
+    for (ngx_event_t *ev : timers) {
+        if (ev->timer_set) {
+            ngx_del_timer(ev);
+        }
+    }
+
+    ctx_->exit_code = code;
+    ctx_->ended = 1;
+    ctx_->duration = ngx_current_msec - ctx_->started_at;
+
+    ngx_log_error(NGX_LOG_INFO, log(), 0,
+                  "cli_gateway: run of pid %P ended with exit_code %d after "
+                  "%M ms, %O bytes of output", pid_, code, ctx_->duration,
+                  output_seen_);
+
+    if (flush(true) == NGX_ERROR) {
+        fail();
+        return;
+    }
+
+    if (!blocked_) {
+        complete();
+    }
+}
+
+
+/*
+ * Hands the encoded events to nginx as one flushed buffer. Buffers come
+ * back to free_ once sent, so a stream reuses a few of them.
+ */
+
+ngx_int_t
+Run::flush(bool last)
+{
+    ngx_int_t           rc;
+    OutBlock           *b;
+    ngx_event_t        *wev;
+    ngx_connection_t   *c;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (pending_.empty() && !last) {
+        return NGX_OK;
+    }
+
+    if (free_.empty()) {
+        b = new OutBlock();
+    } else {
+        b = free_.back();
+        free_.pop_back();
+    }
+
+    busy_.push_back(b);
+
+    b->data.swap(pending_);
+    pending_.clear();
+
+    ngx_memzero(&b->buf, sizeof(ngx_buf_t));
+    b->buf.start = (u_char *) &b->data[0];
+    b->buf.pos = b->buf.start;
+    b->buf.last = b->buf.pos + b->data.size();
+    b->buf.end = b->buf.last;
+    b->buf.memory = b->data.empty() ? 0 : 1;
+    b->buf.flush = 1;
+    b->buf.last_buf = last ? 1 : 0;
+    b->buf.last_in_chain = 1;
+    b->buf.tag = (ngx_buf_tag_t) &ngx_http_cli_gateway_module;
+
+    b->link.buf = &b->buf;
+    b->link.next = NULL;
+
+    ctx_->bytes += b->data.size();
+
+    rc = ngx_http_output_filter(r_, &b->link);
+
+    reclaim();
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    c = r_->connection;
+    wev = c->write;
+    clcf = (ngx_http_core_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r_, ngx_http_core_module);
+
+    blocked_ = (rc == NGX_AGAIN || r_->buffered || c->buffered);
+
+    if (blocked_) {
+        if (!wev->delayed) {
+            ngx_add_timer(wev, clcf->send_timeout);
+        }
+
+        if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (keepalive_ && !last) {
+        ngx_add_timer(&keepalive_ev_, keepalive_);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+Run::reclaim()
+{
+    auto sent = std::stable_partition(busy_.begin(), busy_.end(),
+                                      [](OutBlock *b) {
+                                          return ngx_buf_size(&b->buf) != 0;
+                                      });
+
+    for (auto it = sent; it != busy_.end(); ++it) {
+        (*it)->data.clear();
+        free_.push_back(*it);
+    }
+
+    busy_.erase(sent, busy_.end());
+}
+
+
+void
+Run::on_writable()
+{
+    ngx_int_t                  rc;
+    ngx_event_t               *wev;
+    ngx_connection_t          *c;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    c = r_->connection;
+    wev = c->write;
+    clcf = (ngx_http_core_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r_, ngx_http_core_module);
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "cli_gateway: client timed out");
+        c->timedout = 1;
+        fail();
+        return;
+    }
+
+    if (!wev->delayed) {
+        rc = ngx_http_output_filter(r_, NULL);
+
+        reclaim();
+
+        if (rc == NGX_ERROR) {
+            fail();
+            return;
+        }
+    }
+
+    if (wev->delayed || r_->buffered || c->buffered) {
+        if (!wev->delayed) {
+            ngx_add_timer(wev, clcf->send_timeout);
+        }
+
+        if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+            fail();
+        }
+
+        return;
+    }
+
+    if (wev->timer_set) {
+        ngx_del_timer(wev);
+    }
+
+    blocked_ = false;
+
+    if (ending_) {
+        complete();
+        return;
+    }
+
+    for (int k = 0; k < 2; k++) {
+        if (pipe_[k]) {
+            ngx_post_event(pipe_[k]->read, &ngx_posted_events);
+        }
+    }
+
+    check_done();
+}
+
+
+/* Everything is sent: the request ends normally. */
+
+void
+Run::complete()
+{
+    ngx_http_request_t  *r = r_;
+
+    detach();
+    ngx_http_finalize_request(r, NGX_OK);
+}
+
+
+/* The client connection failed: the request ends, the program stops. */
+
+void
+Run::fail()
+{
+    ngx_http_request_t  *r = r_;
+
+    on_request_gone();
+    ngx_http_finalize_request(r, NGX_ERROR);
+}
+
+
+void
+Run::on_request_gone()
+{
+    if (r_ == nullptr) {
+        return;
+    }
+
+    if (!ending_) {
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
+                      "cli_gateway: request ended before pid %P, stopping it",
+                      pid_);
+
+        ctx_->exit_code = -1;
+        ctx_->duration = ngx_current_msec - ctx_->started_at;
+    }
+
+    detach();
+}
+
+
+/* Lets go of the request; stops the program if it still runs. */
+
+void
+Run::detach()
+{
+    ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_ };
+
+    for (ngx_event_t *ev : timers) {
+        if (ev->timer_set) {
+            ngx_del_timer(ev);
+        }
+    }
+
+    for (int k = 0; k < 2; k++) {
+        if (pipe_[k]) {
+            ngx_close_connection(pipe_[k]);
+            pipe_[k] = nullptr;
+        }
+    }
+
+    if (ctx_) {
+        ctx_->run = nullptr;
+    }
+
+    r_ = nullptr;
+    ctx_ = nullptr;
+
+    if (!reaped_) {
+        stop();
+    }
+
+    if (done() && !free_ev.posted) {
+        ngx_post_event(&free_ev, &ngx_posted_events);
+    }
+}
+
+
+bool
+Run::done() const
+{
+    return r_ == nullptr && reaped_ && !pipe_[out] && !pipe_[err];
+}
+
+
+void
+Run::stop()
+{
+    if (stopping_) {
+        return;
+    }
+
+    stopping_ = true;
+
+    if (reaped_) {
+        signal_group(pid_, SIGKILL);
+        return;
+    }
+
+    signal_group(pid_, stop_signal_);
+
+    if (stop_signal_ != SIGKILL) {
+        ngx_add_timer(&kill_ev_, grace_);
+    }
+}
+
+
+/* An exception in a handler: the request fails, the program stops. */
+
+void
+Run::on_exception()
+{
+    if (r_) {
+        fail();
+    } else {
+        stop();
+    }
+}
+
+
+/* Worker exit: nothing may outlive it, and nothing may be left open. */
+
+void
+Run::kill_now()
+{
+    signal_group(pid_, SIGKILL);
+    reap_blocking();
+
+    if (ctx_) {
+        ctx_->run = nullptr;
+    }
+}
+
+
+namespace {
+
+template <class F>
+void
+guarded(Run *run, F &&f)
+{
+    try {
+        f();
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, run->log(), 0, "cli_gateway: %s",
+                      e.what());
+        run->on_exception();
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, run->log(), 0,
+                      "cli_gateway: unexpected exception");
+        run->on_exception();
+    }
+}
+
+
+void
+run_pipe_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = (ngx_connection_t *) ev->data;
+    Run               *run = (Run *) c->data;
+
+    guarded(run, [&] { run->on_pipe(c); });
+}
+
+
+void
+run_exit_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = (ngx_connection_t *) ev->data;
+    Run               *run = (Run *) c->data;
+
+    guarded(run, [&] { run->on_exit(); });
+
+    if (run->done() && !run->free_ev.posted) {
+        ngx_post_event(&run->free_ev, &ngx_posted_events);
+    }
+}
+
+
+void
+run_timer_handler(ngx_event_t *ev)
+{
+    Run  *run = (Run *) ev->data;
+
+    guarded(run, [&] { run->on_timer(ev); });
+}
+
+
+void
+run_free_handler(ngx_event_t *ev)
+{
+    delete (Run *) ev->data;
+}
+
+
+void
+run_write_handler(ngx_http_request_t *r)
+{
+    ngx_http_cli_gateway_ctx_t  *ctx;
+
+    ctx = (ngx_http_cli_gateway_ctx_t *)
+              ngx_http_get_module_ctx(r, ngx_http_cli_gateway_module);
+
+    if (ctx == NULL || ctx->run == NULL) {
+        return;
+    }
+
+    Run *run = ctx->run;
+
+    guarded(run, [&] { run->on_writable(); });
+}
+
+
+void
+run_request_cleanup(void *data)
+{
+    ngx_http_cli_gateway_ctx_t  *ctx = (ngx_http_cli_gateway_ctx_t *) data;
+
+    if (ctx->run) {
+        ctx->run->on_request_gone();
+    }
+}
+
+
+/* Spawn failure is still a stream: `error`, then `exit_code` 1. */
+
+ngx_int_t
+send_spawn_failure(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
+    int err)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+    std::string   events;
+
+    sse_append_error(events, os_error_message(err));
+    sse_append_exit_code(events, 1);
+
+    ctx->exit_code = 1;
+    ctx->ended = 1;
+    ctx->bytes = events.size();
+
+    rc = ngx_http_cli_gateway_send_stream_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_create_temp_buf(r->pool, events.size());
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, events.data(), events.size());
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+    b->flush = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_str_t
+pool_string(ngx_pool_t *pool, std::string_view s)
+{
+    ngx_str_t  str = { 0, NULL };
+
+    str.data = (u_char *) ngx_pnalloc(pool, s.size() + 1);
+    if (str.data) {
+        ngx_memcpy(str.data, s.data(), s.size());
+        str.data[s.size()] = '\0';
+        str.len = s.size();
+    }
+
+    return str;
+}
+
+
+/*
+ * The worker's environment (what nginx's "env" kept) unless cleared, with
+ * cli_gateway_env entries over it; an entry whose value is empty is unset.
+ */
+
+ngx_int_t
+build_environment(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, std::vector<std::string> &store,
+    std::vector<char *> &envp)
+{
+    ngx_str_t                    value;
+    ngx_uint_t                   i, n;
+    ngx_http_cli_gateway_env_t  *entries;
+
+    n = glcf->env ? glcf->env->nelts : 0;
+    entries = glcf->env ? (ngx_http_cli_gateway_env_t *) glcf->env->elts
+                        : nullptr;
+
+    auto overridden = [&](const char *e) {
+        for (i = 0; i < n; i++) {
+            if (ngx_strncmp(e, entries[i].name.data, entries[i].name.len) == 0
+                && e[entries[i].name.len] == '=')
+            {
+                return true;
+            }
+        }
+        return false;
+    };
+
+    if (!glcf->clear_env) {
+        for (char **e = environ; e && *e; e++) {
+            if (!overridden(*e)) {
+                envp.push_back(*e);
+            }
+        }
+    }
+
+    store.reserve(n);
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_complex_value(r, &entries[i].value, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value.len == 0) {
+            continue;
+        }
+
+        if (ngx_strlchr(value.data, value.data + value.len, '\0')) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "cli_gateway: value of \"%V\" has a NUL byte, "
+                          "not set", &entries[i].name);
+            continue;
+        }
+
+        std::string entry((char *) entries[i].name.data, entries[i].name.len);
+        entry += '=';
+        entry.append((char *) value.data, value.len);
+        store.push_back(std::move(entry));
+    }
+
+    for (std::string &entry : store) {
+        envp.push_back(&entry[0]);
+    }
+
+    envp.push_back(nullptr);
+
+    return NGX_OK;
+}
+
+} // namespace
+
+} // namespace cligw
+
+
+using cligw::Run;
+
+
+ngx_int_t
+ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
+    ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request)
+{
+    int                                err;
+    time_t                             timeout;
+    ngx_str_t                          user;
+    ngx_http_cli_gateway_loc_conf_t   *glcf;
+    ngx_http_cli_gateway_main_conf_t  *gmcf;
+
+    glcf = (ngx_http_cli_gateway_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r, ngx_http_cli_gateway_module);
+    gmcf = (ngx_http_cli_gateway_main_conf_t *)
+               ngx_http_get_module_main_conf(r, ngx_http_cli_gateway_module);
+
+    timeout = std::min(glcf->default_timeout, glcf->max_timeout);
+
+    if (request.has_timeout) {
+        timeout = (time_t) std::min<std::uint64_t>(request.timeout_secs,
+                                                   glcf->max_timeout);
+    }
+
+    /* the context id first: cli_gateway_env may use its variable */
+    if (request.has_context_id) {
+        ctx->context_id = cligw::pool_string(r->pool, request.context_id);
+        if (ctx->context_id.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ctx->has_context_id = 1;
+    }
+
+    ctx->args = cligw::pool_string(r->pool,
+                                   cligw::log_format_args(request.args));
+    if (ctx->args.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    std::vector<std::string> env_store;
+    std::vector<char *> envp;
+
+    if (cligw::build_environment(r, glcf, env_store, envp) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    std::vector<char *> argv;
+    argv.reserve(request.args.size() + 2);
+    argv.push_back((char *) glcf->program.data);
+
+    for (const std::string &arg : request.args) {
+        argv.push_back(const_cast<char *>(arg.c_str()));
+    }
+
+    argv.push_back(nullptr);
+
+    cligw::SpawnSpec spec;
+    spec.path = (char *) glcf->program.data;
+    spec.argv = argv.data();
+    spec.envp = envp.data();
+    spec.cwd = glcf->working_directory.len
+               ? (char *) glcf->working_directory.data : nullptr;
+
+    user = ctx->user.len ? ctx->user : (ngx_str_t) ngx_string("-");
+
+    cligw::Child child;
+
+    ctx->started_at = ngx_current_msec;
+
+    err = cligw::spawn_child(spec, child);
+
+    if (err) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, err,
+                      "cli_gateway: user \"%V\" could not start \"%V\" "
+                      "with args %V", &user, &glcf->program, &ctx->args);
+
+        return cligw::send_spawn_failure(r, ctx, err);
+    }
+
+    ctx->pid = child.pid;
+    ctx->spawned = 1;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cli_gateway: user \"%V\" started pid %P: \"%V\" args %V, "
+                  "timeout %Ts", &user, child.pid, &glcf->program,
+                  &ctx->args, timeout);
+
+    Run *run = new (std::nothrow) Run(r, ctx, glcf, gmcf, child, timeout);
+
+    if (run == nullptr) {
+        cligw::signal_group(child.pid, SIGKILL);
+        int code, signo;
+        cligw::reap_child(child.pidfd.get(), true, code, signo);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->run = run;
+
+    return run->begin();
+}
+
+
+void
+ngx_http_cli_gateway_stop_all_runs(ngx_cycle_t *cycle)
+{
+    ngx_queue_t                       *q;
+    ngx_http_cli_gateway_main_conf_t  *gmcf;
+
+    gmcf = (ngx_http_cli_gateway_main_conf_t *)
+               ngx_http_cycle_get_module_main_conf(cycle,
+                                                   ngx_http_cli_gateway_module);
+
+    if (gmcf == NULL || !gmcf->used) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&gmcf->runs)) {
+        q = ngx_queue_head(&gmcf->runs);
+        Run *run = reinterpret_cast<Run::Link *>(q)->run;
+
+        run->kill_now();
+        delete run;
+    }
+}

@@ -1,0 +1,321 @@
+# The child process: how it starts, what it inherits, how it ends.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use CliGateway;
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: the child holds only stdin, stdout and stderr
+--- request
+POST /cli
+{"args": ["-c", "ls /proc/$$/fd"]}
+--- sse
+started
+stdout 0
+stdout 1
+stdout 2
+exit_code 0
+
+
+
+=== TEST 2: stdin is /dev/null
+--- request
+POST /cli
+{"args": ["-c", "readlink /proc/$$/fd/0; cat; echo eof"]}
+--- sse
+started
+stdout /dev/null
+stdout eof
+exit_code 0
+
+
+
+=== TEST 3: default signal dispositions and an empty mask (yes | head ends)
+--- request
+POST /cli
+{"args": ["-c", "yes | head -n 2; grep -E '^Sig(Blk|Ign)' /proc/self/status"]}
+--- sse
+started
+stdout y
+stdout y
+stdout SigBlk:\t0000000000000000
+stdout SigIgn:\t0000000000000000
+exit_code 0
+
+
+
+=== TEST 4: the child is the leader of its own process group
+--- request
+POST /cli
+{"args": ["-c", "ps -o pgid= -p $$ | tr -d ' '; echo $$"]}
+--- response_body_like
+\A.*"data":"(\d+)\\n".*"data":"\1\\n".*\z
+
+
+
+=== TEST 5: the environment: nginx's kept variables plus cli_gateway_env
+--- main_config
+    env CLI_GATEWAY_KEPT=kept;
+--- config
+    location = /cli {
+        cli_gateway /usr/bin/env;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_env SYSTEMPROMPT_CLI_REMOTE 1;
+        cli_gateway_env SYSTEMPROMPT_CONTEXT_ID $cli_gateway_context_id;
+        cli_gateway_env SYSTEMPROMPT_ROLE $http_x_role;
+        cli_gateway_env SYSTEMPROMPT_EMPTY $http_x_missing;
+    }
+--- request
+POST /cli
+{"args": [], "context_id": "ctx-123"}
+--- response_body_like
+\A[^\n]+\n[^\n]+\n\n(?:event: cli\ndata: \{"type":"stdout","data":"(?:TZ=[^"]*|CLI_GATEWAY_KEPT=kept|SYSTEMPROMPT_CLI_REMOTE=1|SYSTEMPROMPT_CONTEXT_ID=ctx-123|SYSTEMPROMPT_ROLE=admin)\\n"\}\n\n){4,5}event: cli\ndata: \{"type":"exit_code","code":0\}\n\n\z
+
+
+
+=== TEST 6: cli_gateway_clear_env starts from an empty environment
+--- main_config
+    env CLI_GATEWAY_KEPT=kept;
+--- config
+    location = /cli {
+        cli_gateway /usr/bin/env;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_clear_env on;
+        cli_gateway_env ONLY this;
+    }
+--- request
+POST /cli
+{"args": []}
+--- sse
+started
+stdout ONLY=this
+exit_code 0
+
+
+
+=== TEST 7: cli_gateway_working_directory
+--- config
+    location = /cli {
+        cli_gateway /bin/pwd;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_working_directory /tmp;
+    }
+--- request
+POST /cli
+{"args": []}
+--- sse
+started
+stdout /tmp
+exit_code 0
+
+
+
+=== TEST 8: a program that does not exist: error event, exit_code 1
+--- config
+    location = /cli {
+        cli_gateway /nonexistent/cli-gateway-test;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request
+POST /cli
+{"args": ["x"]}
+--- sse
+started
+error No such file or directory (os error 2)
+exit_code 1
+--- error_log
+could not start "/nonexistent/cli-gateway-test"
+
+
+
+=== TEST 9: a program that is not executable: error event, exit_code 1
+--- config
+    location = /cli {
+        cli_gateway /etc/hostname;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request
+POST /cli
+{"args": []}
+--- sse
+started
+error Permission denied (os error 13)
+exit_code 1
+
+
+
+=== TEST 10: a missing working directory is a spawn failure
+--- config
+    location = /cli {
+        cli_gateway /bin/true;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_working_directory /nonexistent/dir;
+    }
+--- request
+POST /cli
+{"args": []}
+--- sse
+started
+error No such file or directory (os error 2)
+exit_code 1
+
+
+
+=== TEST 11: timeout_secs 0 times out at once
+--- request
+POST /cli
+{"args": ["-c", "sleep 5"], "timeout_secs": 0}
+--- sse
+started
+error Timeout after 0s
+exit_code -1
+--- error_log eval
+qr/pid \d+ timed out after 0s/
+
+
+
+=== TEST 12: timeout_secs is clamped by cli_gateway_timeout; output before it is kept
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_timeout 1s;
+    }
+--- request
+POST /cli
+{"args": ["-c", "echo begin; printf partial; sleep 10"], "timeout_secs": 120}
+--- sse
+started
+stdout begin
+stdout partial
+error Timeout after 1s
+exit_code -1
+
+
+
+=== TEST 13: cli_gateway_default_timeout applies without timeout_secs
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_default_timeout 1s;
+    }
+--- request
+POST /cli
+{"args": ["-c", "sleep 10"]}
+--- sse
+started
+error Timeout after 1s
+exit_code -1
+
+
+
+=== TEST 14: a timeout kills the whole process group
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request eval
+[
+"POST /cli\n" . '{"args": ["-c", "sleep 31.4159 & sleep 31.4159"], "timeout_secs": 1}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.3; pgrep -fx \"sleep 31.4159\" || echo none left"]}',
+]
+--- response_body_like eval
+[
+qr/"message":"Timeout after 1s".*"code":-1/s,
+qr/"data":"none left\\n".*"code":0/s,
+]
+
+
+
+=== TEST 15: a program that ignores the stop signal is killed after the grace
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_stop_grace 300ms;
+    }
+--- request eval
+[
+"POST /cli\n" . '{"args": ["-c", "trap \"\" TERM; echo armed; sleep 27.1828; sleep 27.1828"], "timeout_secs": 1}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.8; pgrep -f \"sleep 27.1828\" || echo none left"]}',
+]
+--- response_body_like eval
+[
+qr/"data":"armed\\n".*"message":"Timeout after 1s".*"code":-1/s,
+qr/"data":"none left\\n".*"code":0/s,
+]
+--- error_log eval
+qr/pid \d+ outlived the stop grace, sending SIGKILL/
+
+
+
+=== TEST 16: the program exits but a descendant holds its output: drain, then kill
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_drain_timeout 300ms;
+    }
+--- request eval
+[
+"POST /cli\n" . '{"args": ["-c", "sleep 33.3 & echo hi; exit 4"]}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.3; pgrep -fx \"sleep 33.3\" || echo none left"]}',
+]
+--- response_body_like eval
+[
+qr/\A[^\n]+\n[^\n]+\n\nevent: cli\ndata: \{"type":"stdout","data":"hi\\n"\}\n\nevent: cli\ndata: \{"type":"exit_code","code":4\}\n\n\z/,
+qr/"data":"none left\\n".*"code":0/s,
+]
+--- error_log eval
+qr/exited but its output is still open, stopping its process group/
+
+
+
+=== TEST 17: a client that disconnects gets its program's group killed
+HTTP/1.0 so that the cut stream still parses.
+--- request eval
+[
+"POST /cli HTTP/1.0\n" . '{"args": ["-c", "sleep 29.9 & echo running; sleep 29.9"]}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.5; pgrep -f \"sleep 29.9\" || echo none left"]}',
+]
+--- timeout: 1
+--- abort
+--- response_body_like eval
+[
+qr/\A[^\n]+\n[^\n]+\n\nevent: cli\ndata: \{"type":"stdout","data":"running\\n"\}\n\n\z/,
+qr/"data":"none left\\n".*"code":0/s,
+]
+--- error_log eval
+[
+qr/request ended before pid \d+, stopping it/,
+qr/pid \d+ killed by signal 15/,
+]
+
+
+
+=== TEST 18: no zombies and no "unknown process" after runs of every kind
+--- request eval
+[
+"POST /cli\n" . '{"args": ["-c", "exit 0"]}',
+"POST /cli\n" . '{"args": ["-c", "exit 5"]}',
+"POST /cli\n" . '{"args": ["-c", "kill -9 $$"]}',
+"POST /cli\n" . '{"args": ["-c", "sleep 10"], "timeout_secs": 0}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.3; ps -o stat= --ppid $PPID | grep -c Z"]}',
+]
+--- response_body_like eval
+[
+qr/"code":0\}\n\n\z/,
+qr/"code":5\}\n\n\z/,
+qr/"code":-1\}\n\n\z/,
+qr/"Timeout after 0s".*"code":-1\}\n\n\z/s,
+qr/"data":"0\\n".*"code":1\}\n\n\z/s,
+]
+--- no_error_log
+unknown process
+[alert]

@@ -1,0 +1,80 @@
+# Many runs at once across two workers: every exit status is the program's
+# own (nginx's SIGCHLD handling must not take them), and nothing is left.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use CliGateway;
+
+master_on();
+workers(2);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: 24 concurrent runs, each with its own exit code
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_env PORT $server_port;
+    }
+--- request eval
+require JSON::PP;
+my $script = <<'SH';
+n=$1
+i=1
+while [ "$i" -le "$n" ]; do
+    (
+        body="{\"args\":[\"-c\",\"sleep 0.2; echo run $i; exit $i\"]}"
+        code=$(curl -sS -N -H 'X-Role: admin' \
+                    -H 'Content-Type: application/json' -d "$body" \
+                    "http://127.0.0.1:$PORT/cli" \
+               | sed -n 's/^data: {"type":"exit_code","code":\(.*\)}$/\1/p')
+        echo "run $i exit $code"
+    ) &
+    i=$((i + 1))
+done
+wait
+SH
+"POST /cli\n" . JSON::PP::encode_json({ args => ["-c", "{ $script } | sort -n -k 2", "sh", 24] })
+--- timeout: 20
+--- sse eval
+"started\n" . join("", map { "stdout run $_ exit $_\n" } 1 .. 24) . "exit_code 0\n"
+--- no_error_log
+unknown process
+[alert]
+[crit]
+
+
+
+=== TEST 2: no zombie is left in any worker after concurrent runs
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_env PORT $server_port;
+    }
+--- request eval
+require JSON::PP;
+my $script = <<'SH';
+i=1
+while [ "$i" -le 16 ]; do
+    curl -sS -N -o /dev/null -H 'X-Role: admin' \
+         -H 'Content-Type: application/json' \
+         -d '{"args":["-c","exit 3"]}' "http://127.0.0.1:$PORT/cli" &
+    i=$((i + 1))
+done
+wait
+sleep 0.3
+master=$(ps -o ppid= -p $PPID | tr -d ' ')
+for worker in $(pgrep -P "$master"); do
+    ps -o stat= --ppid "$worker"
+done | grep -c '^Z'
+SH
+"POST /cli\n" . JSON::PP::encode_json({ args => ["-c", $script] })
+--- timeout: 20
+--- sse
+started
+stdout 0
+exit_code 1

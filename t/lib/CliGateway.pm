@@ -1,0 +1,134 @@
+package CliGateway;
+
+# Shared by the t/*.t suites: a `--- sse` section that lists the expected
+# events one per line and becomes an exact, anchored response_body_like.
+#
+#   started               event with any pid
+#   stdout TEXT           {"type":"stdout","data":"TEXT\n"}; TEXT as on the
+#   stderr TEXT           wire, i.e. already JSON-escaped
+#   error TEXT            {"type":"error","message":"TEXT"}
+#   exit_code N           {"type":"exit_code","code":N}
+#   keepalive             the comment frame ":\n\n"
+#   ...                   any number of events (or keep-alives)
+#
+# In TEXT, \xHH stands for one raw byte (JSON never has "\x", so it is
+# unambiguous), for the UTF-8 on the wire.
+#
+# A `--- json_error` section is the error body of SPEC §2, exactly: its
+# lines are the code, the message ("..." for any), then one line per
+# validation error, "FIELD CODE"; the timestamp and trace_id may vary.
+#
+# Blocks without a --- config get the default gateway location below, and
+# blocks without --- more_headers post JSON as an admin.
+
+use strict;
+use warnings;
+
+use Test::Nginx::Socket ();
+
+our @EXPORT_OK = qw(sse_pattern json_error_pattern);
+use Exporter 'import';
+
+sub event ($) {
+    my $json = shift;
+    return 'event: cli\ndata: ' . $json . '\n\n';
+}
+
+sub text ($) {
+    my $text = shift;
+    my $re = '';
+
+    for my $part (split /(\\x[0-9a-fA-F]{2})/, $text) {
+        $re .= $part =~ /^\\x([0-9a-fA-F]{2})$/ ? sprintf('\\x%s', $1)
+                                                 : quotemeta($part);
+    }
+
+    return $re;
+}
+
+sub sse_pattern {
+    my $spec = shift;
+    my $re = '\A';
+
+    for my $line (split /\n/, $spec) {
+        next if $line =~ /^\s*$/;
+
+        if ($line eq 'started') {
+            $re .= event('\{"type":"started","pid":[1-9][0-9]*\}');
+
+        } elsif ($line =~ /^(stdout|stderr) ?(.*)$/s) {
+            $re .= event('\{"type":"' . $1 . '","data":"' . text($2)
+                         . '\\\\n"\}');
+
+        } elsif ($line =~ /^error (.*)$/s) {
+            $re .= event('\{"type":"error","message":"' . text($1)
+                         . '"\}');
+
+        } elsif ($line =~ /^exit_code (-?\d+)$/) {
+            $re .= event('\{"type":"exit_code","code":' . $1 . '\}');
+
+        } elsif ($line eq 'keepalive') {
+            $re .= ':\n\n';
+
+        } elsif ($line eq '...') {
+            $re .= '(?:event: cli\ndata: [^\n]*\n\n|:\n\n)*?';
+
+        } else {
+            die "unknown --- sse line: $line\n";
+        }
+    }
+
+    return $re . '\z';
+}
+
+sub json_string ($) {
+    my $s = shift;
+    return $s eq '...' ? '"[^"]*"' : '"' . quotemeta($s) . '"';
+}
+
+sub json_error_pattern {
+    my ($code, $message, @fields) = split /\n/, shift;
+
+    my $errors = join ',', map {
+        my ($field, $kind) = split / /, $_;
+        '\{"field":' . json_string($field) . ',"message":"[^"]*","code":'
+        . json_string($kind) . '\}'
+    } @fields;
+
+    return '\A\{"code":' . json_string($code) . ',"message":'
+           . json_string($message) . ',"details":null,"error_key":null,'
+           . '"path":"/[^"]*","validation_errors":\[' . $errors . '\],'
+           . '"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",'
+           . '"trace_id":"[0-9a-f]{32}"\}\z';
+}
+
+our $default_config = <<'CONF';
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+CONF
+
+Test::Nginx::Socket::add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $default_config);
+    }
+
+    if (!defined $block->more_headers) {
+        $block->set_value('more_headers',
+                          "X-Role: admin\nContent-Type: application/json");
+    }
+
+    if (defined $block->json_error) {
+        $block->set_value('response_body_like',
+                          json_error_pattern($block->json_error));
+    }
+
+    if (defined $block->sse) {
+        $block->set_value('response_body_like', sse_pattern($block->sse));
+    }
+});
+
+1;
