@@ -39,9 +39,11 @@ static ngx_int_t ngx_http_cli_gateway_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cli_gateway_exit_process(ngx_cycle_t *cycle);
 
 
-static ngx_conf_num_bounds_t  ngx_http_cli_gateway_line_bounds = {
-    ngx_conf_check_num_bounds, 64, 16 * 1024 * 1024
-};
+static char *ngx_http_cli_gateway_check_line_max(ngx_conf_t *cf,
+    void *post, void *data);
+
+static ngx_conf_post_handler_pt  ngx_http_cli_gateway_line_max_post =
+    ngx_http_cli_gateway_check_line_max;
 
 
 static ngx_command_t  ngx_http_cli_gateway_commands[] = {
@@ -142,7 +144,7 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_cli_gateway_loc_conf_t, line_max),
-      &ngx_http_cli_gateway_line_bounds },
+      &ngx_http_cli_gateway_line_max_post },
 
     { ngx_string("cli_gateway_output_max"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -295,6 +297,7 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
     }
 
     ctx->pid = -1;
+    ctx->exit_code = -1;
 
     ngx_http_set_ctx(r, ctx, ngx_http_cli_gateway_module);
 
@@ -563,6 +566,25 @@ ngx_http_cli_gateway_stop_signal(ngx_conf_t *cf, ngx_command_t *cmd,
                        &value[1]);
 
     return (char *) NGX_CONF_ERROR;
+}
+
+
+/* nginx prefixes the returned text with the directive's name */
+
+static char *
+ngx_http_cli_gateway_check_line_max(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = (size_t *) data;
+
+    if (*sp < 64) {
+        return (char *) "must be at least 64";
+    }
+
+    if (*sp > 16 * 1024 * 1024) {
+        return (char *) "must be at most 16m";
+    }
+
+    return NGX_CONF_OK;
 }
 
 

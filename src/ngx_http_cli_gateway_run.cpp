@@ -253,8 +253,9 @@ Run::begin()
     }
 
     if (!pipe_[out] || !pipe_[err] || !exit_) {
+        /* worker_connections ran out: a run needs three beyond the client */
         detach();
-        return NGX_ERROR;
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
     rc = ngx_http_cli_gateway_send_stream_header(r_);
@@ -1266,7 +1267,9 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     spec.cwd = glcf->working_directory.len
                ? (char *) glcf->working_directory.data : nullptr;
 
-    user = ctx->user.len ? ctx->user : (ngx_str_t) ngx_string("-");
+    static ngx_str_t  nobody = ngx_string("-");
+
+    user = ctx->user.len ? ctx->user : nobody;
 
     cligw::Child child;
 
@@ -1301,7 +1304,15 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 
     ctx->run = run;
 
-    return run->begin();
+    ngx_int_t rc = run->begin();
+
+    if (rc == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        return ngx_http_cli_gateway_send_error(r, rc, "service_unavailable",
+                   "No free connection to watch the program, "
+                   "see worker_connections");
+    }
+
+    return rc;
 }
 
 

@@ -136,7 +136,7 @@ POST /cli
 POST /cli
 --- must_die
 --- error_log
-"cli_gateway_line_max" directive
+"cli_gateway_line_max" directive must be at least 64
 
 
 
@@ -150,7 +150,6 @@ POST /cli
 POST /cli
 {"args": []}
 --- sse
-started
 error No such file or directory (os error 2)
 exit_code 1
 --- error_log

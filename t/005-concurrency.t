@@ -7,6 +7,7 @@ use CliGateway;
 
 master_on();
 workers(2);
+worker_connections(1024);
 no_shuffle();
 run_tests();
 
@@ -37,7 +38,7 @@ while [ "$i" -le "$n" ]; do
 done
 wait
 SH
-"POST /cli\n" . JSON::PP::encode_json({ args => ["-c", "{ $script } | sort -n -k 2", "sh", 24] })
+"POST /cli\n" . JSON::PP::encode_json({ args => ["-c", "{ $script } | sort -n -k 2", "sh", "24"] })
 --- timeout: 20
 --- sse eval
 "started\n" . join("", map { "stdout run $_ exit $_\n" } 1 .. 24) . "exit_code 0\n"
