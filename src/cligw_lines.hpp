@@ -1,6 +1,7 @@
 // Splits a byte stream into lines of bounded length (no nginx types).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -9,9 +10,10 @@ namespace cligw {
 
 // Lines are reported without their "\n" and without one "\r" before it
 // (Rust's BufRead::lines). A line longer than max_line is reported in pieces
-// of at most max_line bytes, cut where no UTF-8 sequence is split and never
-// between "\r" and "\n". At end of input the unfinished line is reported
-// as is. Only an unfinished line is kept between feeds (at most max_line).
+// of at most max_line bytes, cut where no UTF-8 sequence is split; a line of
+// max_line bytes ending in "\r\n" is still one line. At end of input the
+// unfinished line is reported as is (a final "\r" kept, as Rust does). Only
+// an unfinished line is kept between feeds (at most max_line + 1 bytes).
 class LineSplitter {
 public:
     explicit LineSplitter(std::size_t max_line);
@@ -25,8 +27,11 @@ public:
     void release_memory(); // frees the buffer when nothing is pending
 
 private:
-    // Length of the longest prefix of s (s.size() >= max_line_) that may be
-    // reported as a piece: <= max_line_, not splitting UTF-8 or "\r\n".
+    template <class Sink>
+    void append_partial(std::string_view data, Sink &sink, bool at_end);
+
+    // Length of the longest prefix of s (s.size() > max_line_) that may be
+    // reported as a piece: <= max_line_, not cutting a UTF-8 sequence.
     std::size_t piece_length(std::string_view s) const;
 
     std::size_t max_line_;

@@ -230,8 +230,9 @@ Run::~Run()
 ngx_int_t
 Run::begin()
 {
-    ngx_int_t            rc;
-    ngx_http_cleanup_t  *cln;
+    ngx_int_t                  rc;
+    ngx_http_cleanup_t        *cln;
+    ngx_http_core_loc_conf_t  *clcf;
 
     cln = ngx_http_cleanup_add(r_, 0);
     if (cln == NULL) {
@@ -256,6 +257,15 @@ Run::begin()
         /* worker_connections ran out: a run needs three beyond the client */
         detach();
         return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    /* small events must not wait for the client's delayed ACK (Nagle) */
+    clcf = (ngx_http_core_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r_, ngx_http_core_module);
+
+    if (clcf->tcp_nodelay && ngx_tcp_nodelay(r_->connection) != NGX_OK) {
+        detach();
+        return NGX_ERROR;
     }
 
     rc = ngx_http_cli_gateway_send_stream_header(r_);
