@@ -29,7 +29,9 @@ all: module
 
 module: $(NGX_BUILD)/Makefile
 	$(MAKE) -f $(NGX_BUILD)/Makefile -C $(NGINX_SRC) modules
-	cp $(NGX_BUILD)/ngx_http_cli_gateway_module.so $(MODULE)
+	@# a new inode: a running nginx keeps its mapping of the old file
+	cp $(NGX_BUILD)/ngx_http_cli_gateway_module.so $(MODULE).tmp
+	mv $(MODULE).tmp $(MODULE)
 
 # Debian's nginx-dev ships the configure flags of its nginx in conf_flags:
 # building with them keeps the module's binary signature equal to nginx's.
