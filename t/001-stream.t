@@ -264,3 +264,62 @@ POST /cli
 started
 stdout plain
 exit_code 0
+
+
+
+=== TEST 19: cli_gateway_output_max cuts the output at the limit and stops the run
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_output_max 10;
+    }
+--- request
+POST /cli
+{"args": ["-c", "echo 12345; echo 67890abc; sleep 10"]}
+--- sse
+started
+stdout 12345
+stdout 6789
+error Output limit of 10 bytes exceeded
+exit_code -1
+--- error_log eval
+qr/pid \d+ exceeded cli_gateway_output_max 10, stopping it/
+
+
+
+=== TEST 20: access_log variables
+The bytes are the SSE of the stream: 141 plus the pid's digits.
+--- http_config
+    log_format cli escape=none
+                   'pid=$cli_gateway_pid exit=$cli_gateway_exit_code '
+                   'bytes=$cli_gateway_bytes args=$cli_gateway_args '
+                   'user=$cli_gateway_user ctx=$cli_gateway_context_id '
+                   'duration=$cli_gateway_duration';
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_user $http_x_user;
+        access_log logs/cli.log cli;
+    }
+
+    location = /log {
+        alias logs/cli.log;
+    }
+--- more_headers
+X-Role: admin
+X-User: alice
+Content-Type: application/json
+--- request eval
+[
+"POST /cli\n" . '{"args": ["-c", "echo \"q\"; exit 7", "x\ny"], "context_id": "c-1"}',
+"GET /log",
+]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[
+qr/"code":7\}\n\n\z/,
+qr/\Apid=[1-9][0-9]* exit=7 bytes=14[2-8] args=\["-c","echo \\"q\\"; exit 7","x\\x0ay"\] user=alice ctx=c-1 duration=0\.\d\d\d\n\z/,
+]
