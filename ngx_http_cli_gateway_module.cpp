@@ -167,6 +167,13 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       offsetof(ngx_http_cli_gateway_loc_conf_t, max_arg_length),
       NULL },
 
+    { ngx_string("cli_gateway_max_running"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cli_gateway_max_running,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -607,6 +614,7 @@ ngx_http_cli_gateway_create_main_conf(ngx_conf_t *cf)
     }
 
     ngx_queue_init(&gmcf->runs);
+    gmcf->max_running = NGX_CONF_UNSET_UINT;
 
     return gmcf;
 }
@@ -746,6 +754,10 @@ ngx_http_cli_gateway_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_cli_gateway_claim_slot(cycle, gmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     gmcf->read_buf_size = 64 * 1024;
     gmcf->read_buf = (u_char *) ngx_palloc(cycle->pool, gmcf->read_buf_size);
     if (gmcf->read_buf == NULL) {
@@ -759,5 +771,16 @@ ngx_http_cli_gateway_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_cli_gateway_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_cli_gateway_main_conf_t  *gmcf;
+
+    gmcf = (ngx_http_cli_gateway_main_conf_t *)
+               ngx_http_cycle_get_module_main_conf(cycle,
+                                                   ngx_http_cli_gateway_module);
+
+    if (gmcf == NULL || !gmcf->used) {
+        return;
+    }
+
     ngx_http_cli_gateway_stop_all_runs(cycle);
+    ngx_http_cli_gateway_release_slot(gmcf);
 }

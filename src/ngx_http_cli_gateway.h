@@ -56,9 +56,15 @@ typedef struct {
 } ngx_http_cli_gateway_loc_conf_t;
 
 
+typedef struct ngx_http_cli_gateway_slot_s  ngx_http_cli_gateway_slot_t;
+
+
 typedef struct {
     ngx_queue_t                 runs;       /* live runs of this worker */
     ngx_flag_t                  used;       /* some location has cli_gateway */
+    ngx_uint_t                  max_running;
+    ngx_shm_zone_t             *zone;       /* running programs, all workers */
+    ngx_http_cli_gateway_slot_t *slot;      /* this worker's count */
     u_char                     *read_buf;   /* scratch for pipe reads */
     size_t                      read_buf_size;
 } ngx_http_cli_gateway_main_conf_t;
@@ -99,6 +105,16 @@ ngx_int_t ngx_http_cli_gateway_read_body(ngx_http_request_t *r);
 ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request);
 void ngx_http_cli_gateway_stop_all_runs(ngx_cycle_t *cycle);
+
+/* limit.cpp: cli_gateway_max_running */
+char *ngx_http_cli_gateway_max_running(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_cli_gateway_claim_slot(ngx_cycle_t *cycle,
+    ngx_http_cli_gateway_main_conf_t *gmcf);
+void ngx_http_cli_gateway_release_slot(ngx_http_cli_gateway_main_conf_t *gmcf);
+ngx_int_t ngx_http_cli_gateway_take_running(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
+void ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf);
 
 /* variables.cpp */
 ngx_int_t ngx_http_cli_gateway_add_variables(ngx_conf_t *cf);

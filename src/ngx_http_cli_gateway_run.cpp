@@ -101,6 +101,7 @@ private:
     void close_pipe(int k, bool finish_line);
     void finish_pipes();
     void reap_blocking();
+    void set_reaped(int code, int signo);
     std::string limit_message() const;
     void check_done();
     void end_stream(int code, const std::string *error);
@@ -502,10 +503,21 @@ Run::reap_blocking()
     if (!reaped_ && fd != -1
         && reap_child(fd, true, code, signo) == ReapResult::exited)
     {
-        reaped_ = true;
-        exit_code_ = code;
-        signo_ = signo;
+        set_reaped(code, signo);
     }
+}
+
+
+/* The program is gone: its count of cli_gateway_max_running too. */
+
+void
+Run::set_reaped(int code, int signo)
+{
+    reaped_ = true;
+    exit_code_ = code;
+    signo_ = signo;
+
+    ngx_http_cli_gateway_give_running(gmcf_);
 }
 
 
@@ -533,9 +545,7 @@ Run::on_exit()
     ngx_close_connection(exit_);
     exit_ = nullptr;
 
-    reaped_ = true;
-    exit_code_ = code;
-    signo_ = signo;
+    set_reaped(code, signo);
 
     if (signo) {
         ngx_log_error(NGX_LOG_INFO, log(), 0,
@@ -1281,6 +1291,22 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 
     user = ctx->user.len ? ctx->user : nobody;
 
+    if (ngx_http_cli_gateway_take_running(gmcf) == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cli_gateway: refused user \"%V\" args %V: "
+                      "cli_gateway_max_running %ui reached",
+                      &user, &ctx->args, gmcf->max_running);
+
+        if (ngx_http_cli_gateway_add_header(r, "Retry-After", "1")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_cli_gateway_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                   "rate_limited", "Too many programs running, retry later");
+    }
+
     cligw::Child child;
 
     ctx->started_at = ngx_current_msec;
@@ -1288,6 +1314,8 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     err = cligw::spawn_child(spec, child);
 
     if (err) {
+        ngx_http_cli_gateway_give_running(gmcf);
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, err,
                       "cli_gateway: user \"%V\" could not start \"%V\" "
                       "with args %V", &user, &glcf->program, &ctx->args);
@@ -1309,6 +1337,7 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
         cligw::signal_group(child.pid, SIGKILL);
         int code, signo;
         cligw::reap_child(child.pidfd.get(), true, code, signo);
+        ngx_http_cli_gateway_give_running(gmcf);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
