@@ -29,6 +29,8 @@ static char *ngx_http_cli_gateway_env(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cli_gateway_stop_signal(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_cli_gateway_rule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 static ngx_int_t ngx_http_cli_gateway_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_cli_gateway_create_main_conf(ngx_conf_t *cf);
@@ -67,6 +69,20 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       ngx_http_cli_gateway_env,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("cli_gateway_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cli_gateway_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, allow),
+      NULL },
+
+    { ngx_string("cli_gateway_deny"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cli_gateway_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, deny),
       NULL },
 
     { ngx_string("cli_gateway_clear_env"),
@@ -526,6 +542,47 @@ ngx_http_cli_gateway_env(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* cli_gateway_allow / cli_gateway_deny: one rule, the leading args */
+
+static char *
+ngx_http_cli_gateway_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_array_t  **rules = (ngx_array_t **) ((char *) conf + cmd->offset);
+
+    ngx_str_t    *value, *word;
+    ngx_uint_t    i;
+    ngx_array_t  *rule;
+
+    value = (ngx_str_t *) cf->args->elts;
+
+    if (*rules == NULL) {
+        *rules = ngx_array_create(cf->pool, 4, sizeof(ngx_array_t));
+        if (*rules == NULL) {
+            return (char *) NGX_CONF_ERROR;
+        }
+    }
+
+    rule = (ngx_array_t *) ngx_array_push(*rules);
+    if (rule == NULL
+        || ngx_array_init(rule, cf->pool, cf->args->nelts - 1,
+                          sizeof(ngx_str_t))
+           != NGX_OK)
+    {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        word = (ngx_str_t *) ngx_array_push(rule);
+        if (word == NULL) {
+            return (char *) NGX_CONF_ERROR;
+        }
+        *word = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_cli_gateway_stop_signal(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -675,6 +732,14 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->env == NULL) {
         conf->env = prev->env;
+    }
+
+    if (conf->allow == NULL) {
+        conf->allow = prev->allow;
+    }
+
+    if (conf->deny == NULL) {
+        conf->deny = prev->deny;
     }
 
     ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);

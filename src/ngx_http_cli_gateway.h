@@ -35,6 +35,8 @@ typedef struct {
     ngx_array_t                *claim_accept; /* of ngx_str_t */
     ngx_http_complex_value_t   *user;         /* who, for the log */
     ngx_array_t                *env;          /* of ngx_http_cli_gateway_env_t */
+    ngx_array_t                *allow;        /* of ngx_array_t of ngx_str_t */
+    ngx_array_t                *deny;
     ngx_flag_t                  clear_env;
 
     time_t                      max_timeout;

@@ -1,0 +1,64 @@
+// Command policy: matching args against allow and deny rules.
+
+#include "cligw_policy.hpp"
+
+namespace cligw {
+
+namespace {
+
+bool matches(const std::vector<std::string> &args, const Rule &rule)
+{
+    if (rule.size() > args.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < rule.size(); i++) {
+        if (args[i] != rule[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+PolicyDecision check_policy(const std::vector<std::string> &args,
+                            const std::vector<Rule> &allow,
+                            const std::vector<Rule> &deny)
+{
+    PolicyDecision d;
+
+    for (const Rule &rule : deny) {
+        if (matches(args, rule)) {
+            d.allowed = false;
+            d.rule = &rule;
+            return d;
+        }
+    }
+
+    if (allow.empty()) {
+        return d;
+    }
+
+    for (const Rule &rule : allow) {
+        if (matches(args, rule)) {
+            return d;
+        }
+    }
+
+    d.allowed = false;
+    return d;
+}
+
+std::string rule_text(const Rule &rule)
+{
+    std::string text;
+    for (std::string_view word : rule) {
+        if (!text.empty()) {
+            text += ' ';
+        }
+        text += word;
+    }
+    return text;
+}
+
+} // namespace cligw

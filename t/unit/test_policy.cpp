@@ -1,0 +1,55 @@
+// Command policy: which leading args pass.
+
+#include "unit.hpp"
+
+#include "cligw_policy.hpp"
+
+using namespace cligw;
+
+static void test_no_rules(void **)
+{
+    assert_true(check_policy({ "anything" }, {}, {}).allowed);
+    assert_true(check_policy({}, {}, {}).allowed);
+}
+
+static void test_allow(void **)
+{
+    std::vector<Rule> allow = { { "agents", "list" }, { "logs" } };
+
+    assert_true(check_policy({ "agents", "list" }, allow, {}).allowed);
+    assert_true(check_policy({ "agents", "list", "--json" }, allow, {}).allowed);
+    assert_true(check_policy({ "logs", "-f" }, allow, {}).allowed);
+    assert_false(check_policy({ "agents" }, allow, {}).allowed);
+    assert_false(check_policy({ "agents", "delete" }, allow, {}).allowed);
+    assert_false(check_policy({ "agents", "listx" }, allow, {}).allowed);
+    assert_false(check_policy({ "Logs" }, allow, {}).allowed);
+    assert_false(check_policy({}, allow, {}).allowed);
+    assert_null(check_policy({ "db" }, allow, {}).rule);
+}
+
+static void test_deny(void **)
+{
+    std::vector<Rule> allow = { { "db" } };
+    std::vector<Rule> deny = { { "db", "drop" } };
+
+    assert_true(check_policy({ "db", "migrate" }, allow, deny).allowed);
+
+    PolicyDecision d = check_policy({ "db", "drop", "all" }, allow, deny);
+    assert_false(d.allowed);
+    assert_ptr_equal(d.rule, &deny[0]);
+    assert_bytes_equal(rule_text(*d.rule), "db drop");
+
+    // deny alone leaves everything else allowed
+    assert_true(check_policy({ "agents" }, {}, deny).allowed);
+    assert_false(check_policy({ "db", "drop" }, {}, deny).allowed);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_rules),
+        cmocka_unit_test(test_allow),
+        cmocka_unit_test(test_deny),
+    };
+    return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
