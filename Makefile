@@ -3,6 +3,8 @@
 #   make                 build the dynamic module against NGINX_SRC
 #   make test            unit tests, then the Test::Nginx suites in t/
 #   make run             nginx in the foreground with examples/ on :8080
+#   make soak            10,000 runs of every kind, then the books (not in test)
+#   make valgrind        runs of every kind under valgrind memcheck
 #   make deps            install Debian packages (root)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
@@ -23,7 +25,7 @@ UNIT_TESTS  := $(patsubst t/unit/%.cpp,$(BUILD)/unit/%,$(wildcard t/unit/test_*.
 # upstream Test::Nginx when installed, else the runner shipped in t/runner
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
-.PHONY: all module test unit unit-build nginx-tests run deps clean
+.PHONY: all module test unit unit-build nginx-tests run soak valgrind deps clean
 
 all: module
 
@@ -59,6 +61,12 @@ $(BUILD)/unit/%: t/unit/%.cpp $(PURE_SRCS) $(PURE_HDRS)
 nginx-tests: module
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_LOAD_MODULES=$(MODULE) \
 	    prove $(PROVE_INC) -r t/
+
+soak: module
+	python3 t/soak/soak.py $(NGINX_BIN) $(MODULE) 10000 64
+
+valgrind: module
+	python3 t/soak/valgrind.py $(NGINX_BIN) $(MODULE) 1000 16
 
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"

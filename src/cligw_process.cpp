@@ -134,7 +134,7 @@ int spawn_child(const SpawnSpec &spec, Child &child)
     }
 
     int pidfd = pidfd_open(pid);
-    if (pidfd == -1) {
+    if (pidfd == -1 && errno != ENOSYS) {
         rc = errno;
         ::kill(pid, SIGKILL);
         while (waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
@@ -157,14 +157,16 @@ std::string os_error_message(int err)
     return std::string(msg) + " (os error " + std::to_string(err) + ")";
 }
 
-ReapResult reap_child(int pidfd, bool wait, int &exit_code, int &signo)
+ReapResult reap_child(pid_t pid, int pidfd, bool wait, int &exit_code,
+                      int &signo)
 {
     siginfo_t info;
+    idtype_t type = pidfd >= 0 ? static_cast<idtype_t>(P_PIDFD) : P_PID;
+    id_t id = pidfd >= 0 ? static_cast<id_t>(pidfd) : static_cast<id_t>(pid);
+
     for (;;) {
         info.si_pid = 0;
-        if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd),
-                   &info, WEXITED | (wait ? 0 : WNOHANG)) == 0)
-        {
+        if (waitid(type, id, &info, WEXITED | (wait ? 0 : WNOHANG)) == 0) {
             break;
         }
         if (errno != EINTR) {

@@ -36,7 +36,9 @@ struct SpawnSpec {
 
 struct Child {
     pid_t pid = -1;            // also its process group id
-    UniqueFd pidfd;            // readable once the child has exited
+    UniqueFd pidfd;            // readable once the child has exited; empty
+                               // where the kernel has no pidfd_open (before
+                               // Linux 5.3, or under valgrind)
     UniqueFd out;              // read ends, non-blocking, close-on-exec
     UniqueFd err;
 };
@@ -52,10 +54,11 @@ std::string os_error_message(int err);
 
 enum class ReapResult { exited, running, failed };
 
-// Collects the exit status through the pidfd without blocking (or blocking
-// when `wait` is set). exit_code is the status, or -1 when killed by a
-// signal; signo is the signal then (0 otherwise).
-ReapResult reap_child(int pidfd, bool wait, int &exit_code, int &signo);
+// Collects the exit status through the pidfd (by pid when pidfd is -1)
+// without blocking, or blocking when `wait` is set. exit_code is the
+// status, or -1 when killed by a signal; signo is the signal then.
+ReapResult reap_child(pid_t pid, int pidfd, bool wait, int &exit_code,
+                      int &signo);
 
 // Sends sig to the whole process group; ESRCH (group gone) is success.
 int signal_group(pid_t pgid, int sig);

@@ -39,6 +39,8 @@ constexpr std::size_t flush_threshold = 64 * 1024;
 constexpr std::size_t read_budget = 1024 * 1024;
 /* pipe bytes read at the end of a run, when a program may still write */
 constexpr std::size_t drain_budget = 256 * 1024;
+/* how often a child is polled for its exit where there is no pidfd */
+constexpr ngx_msec_t reap_poll = 50;
 
 
 /* An output buffer; nginx holds &buf until it is sent, then we reuse it. */
@@ -128,6 +130,7 @@ private:
     ngx_event_t        keepalive_ev_;
     ngx_event_t        drain_ev_;
     ngx_event_t        kill_ev_;
+    ngx_event_t        reap_ev_;         /* polls the exit without pidfd */
 
     std::string             pending_;    /* encoded, not yet handed over */
     std::vector<OutBlock *> free_;
@@ -171,7 +174,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
     fds_[2] = std::move(child.pidfd);
 
     ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_,
-                              &kill_ev_, &free_ev };
+                              &kill_ev_, &reap_ev_, &free_ev };
 
     for (ngx_event_t *ev : timers) {
         ngx_memzero(ev, sizeof(ngx_event_t));
@@ -185,6 +188,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
     /* these must not hold a gracefully exiting worker back */
     keepalive_ev_.cancelable = 1;
     kill_ev_.cancelable = 1;
+    reap_ev_.cancelable = 1;
 
     link.run = this;
     ngx_queue_insert_tail(&gmcf_->runs, &link.queue);
@@ -194,7 +198,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
 Run::~Run()
 {
     ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_,
-                              &kill_ev_ };
+                              &kill_ev_, &reap_ev_ };
 
     for (ngx_event_t *ev : timers) {
         if (ev->timer_set) {
@@ -244,17 +248,25 @@ Run::begin()
     cln->handler = run_request_cleanup;
     cln->data = ctx_;
 
+    bool has_pidfd = bool(fds_[2]);
+
     pipe_[out] = watch(fds_[0], run_pipe_handler);
     pipe_[err] = watch(fds_[1], run_pipe_handler);
-    exit_ = watch(fds_[2], run_exit_handler);
 
-    if (!exit_) {
-        /* without its pidfd watched, the child is reaped right here */
-        signal_group(pid_, SIGKILL);
-        reap_blocking();
+    if (has_pidfd) {
+        exit_ = watch(fds_[2], run_exit_handler);
+
+        if (!exit_) {
+            /* without its pidfd watched, the child is reaped right here */
+            signal_group(pid_, SIGKILL);
+            reap_blocking();
+        }
+
+    } else {
+        ngx_add_timer(&reap_ev_, reap_poll);
     }
 
-    if (!pipe_[out] || !pipe_[err] || !exit_) {
+    if (!pipe_[out] || !pipe_[err] || (has_pidfd && !exit_)) {
         /* worker_connections ran out: a run needs three beyond the client */
         detach();
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -500,8 +512,7 @@ Run::reap_blocking()
     int  code, signo;
     int  fd = exit_ ? exit_->fd : fds_[2].get();
 
-    if (!reaped_ && fd != -1
-        && reap_child(fd, true, code, signo) == ReapResult::exited)
+    if (!reaped_ && reap_child(pid_, fd, true, code, signo) == ReapResult::exited)
     {
         set_reaped(code, signo);
     }
@@ -526,9 +537,12 @@ Run::on_exit()
 {
     int  code, signo;
 
-    switch (reap_child(exit_->fd, false, code, signo)) {
+    switch (reap_child(pid_, exit_ ? exit_->fd : -1, false, code, signo)) {
 
     case ReapResult::running:
+        if (!exit_) {
+            ngx_add_timer(&reap_ev_, reap_poll);
+        }
         return;
 
     case ReapResult::failed:
@@ -542,8 +556,10 @@ Run::on_exit()
         break;
     }
 
-    ngx_close_connection(exit_);
-    exit_ = nullptr;
+    if (exit_) {
+        ngx_close_connection(exit_);
+        exit_ = nullptr;
+    }
 
     set_reaped(code, signo);
 
@@ -559,6 +575,10 @@ Run::on_exit()
 
     if (r_ && !ending_) {
         check_done();
+    }
+
+    if (done() && !free_ev.posted) {
+        ngx_post_event(&free_ev, &ngx_posted_events);
     }
 }
 
@@ -601,6 +621,11 @@ Run::check_done()
 void
 Run::on_timer(ngx_event_t *ev)
 {
+    if (ev == &reap_ev_) {
+        on_exit();
+        return;
+    }
+
     if (ev == &kill_ev_) {
         ngx_log_error(NGX_LOG_INFO, log(), 0,
                       "cli_gateway: pid %P outlived the stop grace, "
@@ -1039,10 +1064,6 @@ run_exit_handler(ngx_event_t *ev)
     Run               *run = (Run *) c->data;
 
     guarded(run, [&] { run->on_exit(); });
-
-    if (run->done() && !run->free_ev.posted) {
-        ngx_post_event(&run->free_ev, &ngx_posted_events);
-    }
 }
 
 
@@ -1336,7 +1357,7 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     if (run == nullptr) {
         cligw::signal_group(child.pid, SIGKILL);
         int code, signo;
-        cligw::reap_child(child.pidfd.get(), true, code, signo);
+        cligw::reap_child(child.pid, child.pidfd.get(), true, code, signo);
         ngx_http_cli_gateway_give_running(gmcf);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

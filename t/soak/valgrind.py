@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Memory check: nginx (one process) under valgrind memcheck serves runs of
+every kind (soak.py's workload), stops gracefully, and valgrind must report
+no invalid access and no definite leak in the module's code (nginx's own
+ngx_set_environment leaks 8 bytes by design in a single process).
+
+usage: t/soak/valgrind.py NGINX_BINARY MODULE_SO [RUNS] [CLIENTS]
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import soak
+
+CONF = """
+load_module {module};
+master_process off;
+daemon off;
+error_log logs/error.log notice;
+pid logs/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    server {{
+        listen 127.0.0.1:{port};
+        location = /cli {{
+            cli_gateway /bin/sh;
+            cli_gateway_admin_claim $http_x_role admin;
+            cli_gateway_stop_grace 500ms;
+            cli_gateway_max_args 8;
+        }}
+    }}
+}}
+"""
+
+
+def wait_port(port, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def main():
+    nginx, module = sys.argv[1], sys.argv[2]
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 300
+    clients = int(sys.argv[4]) if len(sys.argv) > 4 else 8
+
+    root = tempfile.mkdtemp(prefix="cli-gateway-valgrind.")
+    os.makedirs(os.path.join(root, "logs"))
+    with open(os.path.join(root, "nginx.conf"), "w") as f:
+        f.write(CONF.format(module=module, root=root, port=soak.PORT))
+
+    vlog = os.path.join(root, "valgrind.log")
+    proc = subprocess.Popen(
+        ["valgrind", "--tool=memcheck", "--leak-check=full",
+         "--show-leak-kinds=definite", "--num-callers=30",
+         "--trace-children=no", "--log-file=" + vlog,
+         nginx, "-p", root + "/", "-c", root + "/nginx.conf"])
+
+    ok = wait_port(soak.PORT, 60)
+    results = []
+    if ok:
+        soak.hammer(0, runs, clients, results)
+        time.sleep(2)
+    proc.send_signal(signal.SIGQUIT)  # graceful: exit_process runs
+    proc.wait(timeout=120)
+
+    report = open(vlog).read()
+    # one record per blank-line separated block of valgrind's log
+    records = re.split(r"==\d+== \n", report)
+    invalid = [r for r in records
+               if re.search(r"Invalid (read|write|free)|uninitialised|"
+                            r"Mismatched free|overlap", r)]
+    leaks = [r for r in records if "definitely lost in loss record" in r]
+    ours = [r for r in leaks if re.search(r"cli_gateway|cligw", r)]
+    wrong = [r for r in results if r[1] != r[2]]
+
+    print("runs under valgrind: %d, exit codes wrong: %d" % (len(results),
+                                                            len(wrong)))
+    print("valgrind: %d invalid accesses, %d definite leaks (%d in the "
+          "module, %d in nginx itself)" % (len(invalid), len(leaks),
+                                           len(ours), len(leaks) - len(ours)))
+    for r in (invalid + ours)[:5]:
+        print(r)
+
+    passed = ok and results and not wrong and not invalid and not ours
+    print("valgrind: %s" % ("PASS" if passed else "FAIL"))
+    if passed:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        print("report kept in", vlog)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
