@@ -85,6 +85,41 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       offsetof(ngx_http_cli_gateway_loc_conf_t, deny),
       NULL },
 
+    { ngx_string("cli_gateway_jwt"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, jwt),
+      NULL },
+
+    { ngx_string("cli_gateway_jwt_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_cli_gateway_jwt_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cli_gateway_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, jwt_leeway),
+      NULL },
+
+    { ngx_string("cli_gateway_jwt_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, jwt_issuer),
+      NULL },
+
+    { ngx_string("cli_gateway_jwt_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, jwt_audience),
+      NULL },
+
     { ngx_string("cli_gateway_clear_env"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -262,6 +297,7 @@ static ngx_int_t
 ngx_http_cli_gateway_check(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf)
 {
+    ngx_int_t                     rc;
     ngx_str_t                    *type;
     ngx_http_cli_gateway_ctx_t   *ctx;
 
@@ -278,6 +314,27 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
 
         return ngx_http_cli_gateway_send_error(r, NGX_HTTP_NOT_ALLOWED,
                    "method_not_allowed", "Method not allowed, use POST");
+    }
+
+    ctx = (ngx_http_cli_gateway_ctx_t *)
+              ngx_pcalloc(r->pool, sizeof(ngx_http_cli_gateway_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->pid = -1;
+    ctx->exit_code = -1;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_cli_gateway_module);
+
+    if (glcf->jwt && ngx_http_cli_gateway_jwt_refused(r, glcf, ctx, rc)) {
+        return rc;
+    }
+
+    if (glcf->user
+        && ngx_http_complex_value(r, glcf->user, &ctx->user) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     switch (ngx_http_cli_gateway_claim_ok(r, glcf)) {
@@ -311,23 +368,6 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
         return ngx_http_cli_gateway_send_error(r,
                    NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
                    "Request body is larger than the limit");
-    }
-
-    ctx = (ngx_http_cli_gateway_ctx_t *)
-              ngx_pcalloc(r->pool, sizeof(ngx_http_cli_gateway_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->pid = -1;
-    ctx->exit_code = -1;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_cli_gateway_module);
-
-    if (glcf->user
-        && ngx_http_complex_value(r, glcf->user, &ctx->user) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_cli_gateway_read_body(r);
@@ -700,6 +740,8 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
      */
 
     conf->user = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
+    conf->jwt = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
+    conf->jwt_leeway = NGX_CONF_UNSET;
     conf->clear_env = NGX_CONF_UNSET;
     conf->max_timeout = NGX_CONF_UNSET;
     conf->default_timeout = NGX_CONF_UNSET;
@@ -743,6 +785,20 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
+    ngx_conf_merge_ptr_value(conf->jwt, prev->jwt, NULL);
+    ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
+    ngx_conf_merge_str_value(conf->jwt_issuer, prev->jwt_issuer, "");
+    ngx_conf_merge_str_value(conf->jwt_audience, prev->jwt_audience, "");
+
+    if (conf->jwt_key == NULL) {
+        conf->jwt_key = prev->jwt_key;
+    }
+
+    if (conf->jwt && conf->jwt_key == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cli_gateway_jwt\" needs \"cli_gateway_jwt_key\"");
+        return (char *) NGX_CONF_ERROR;
+    }
     ngx_conf_merge_str_value(conf->working_directory,
                              prev->working_directory, "");
     ngx_conf_merge_value(conf->clear_env, prev->clear_env, 0);

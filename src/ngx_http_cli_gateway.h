@@ -19,6 +19,7 @@ extern "C" {
 
 namespace cligw {
 class Run;
+struct JwtKey;
 }
 
 
@@ -38,6 +39,12 @@ typedef struct {
     ngx_array_t                *allow;        /* of ngx_array_t of ngx_str_t */
     ngx_array_t                *deny;
     ngx_flag_t                  clear_env;
+
+    ngx_http_complex_value_t   *jwt;          /* the token, if verified */
+    cligw::JwtKey              *jwt_key;
+    time_t                      jwt_leeway;
+    ngx_str_t                   jwt_issuer;
+    ngx_str_t                   jwt_audience;
 
     time_t                      max_timeout;
     time_t                      default_timeout;
@@ -78,6 +85,7 @@ typedef struct {
     ngx_str_t                   context_id;
     ngx_str_t                   args;       /* escaped, for the log */
     ngx_str_t                   user;
+    ngx_array_t                *claims;     /* of ngx_keyval_t, from the JWT */
     ngx_msec_t                  started_at;
     ngx_msec_t                  duration;
     off_t                       bytes;      /* SSE bytes produced */
@@ -99,6 +107,13 @@ ngx_int_t ngx_http_cli_gateway_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r);
 ngx_int_t ngx_http_cli_gateway_add_header(ngx_http_request_t *r,
     const char *key, const char *value);
+
+/* jwt.cpp: cli_gateway_jwt */
+char *ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+bool ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_int_t &rc);
 
 /* body.cpp: reading and checking the request body */
 ngx_int_t ngx_http_cli_gateway_read_body(ngx_http_request_t *r);

@@ -8,6 +8,8 @@
 
 static ngx_int_t ngx_http_cli_gateway_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_cli_gateway_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 enum {
@@ -50,6 +52,10 @@ static ngx_http_variable_t  ngx_http_cli_gateway_vars[] = {
     { ngx_string("cli_gateway_user"), NULL,
       ngx_http_cli_gateway_variable, ngx_http_cli_gateway_var_user,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("cli_gateway_jwt_claim_"), NULL,
+      ngx_http_cli_gateway_claim_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
 
       ngx_http_null_variable
 };
@@ -152,6 +158,49 @@ ngx_http_cli_gateway_variable(ngx_http_request_t *r,
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* $cli_gateway_jwt_claim_<name>: a top-level claim of the verified token */
+
+static ngx_int_t
+ngx_http_cli_gateway_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                   *var = (ngx_str_t *) data;
+    ngx_str_t                    name;
+    ngx_uint_t                   i;
+    ngx_keyval_t                *kv;
+    ngx_http_cli_gateway_ctx_t  *ctx;
+
+    v->not_found = 1;
+
+    ctx = (ngx_http_cli_gateway_ctx_t *)
+              ngx_http_get_module_ctx(r, ngx_http_cli_gateway_module);
+
+    if (ctx == NULL || ctx->claims == NULL) {
+        return NGX_OK;
+    }
+
+    name.data = var->data + sizeof("cli_gateway_jwt_claim_") - 1;
+    name.len = var->len - (sizeof("cli_gateway_jwt_claim_") - 1);
+
+    kv = (ngx_keyval_t *) ctx->claims->elts;
+
+    for (i = 0; i < ctx->claims->nelts; i++) {
+        if (kv[i].key.len == name.len
+            && ngx_strncasecmp(kv[i].key.data, name.data, name.len) == 0)
+        {
+            v->data = kv[i].value.data;
+            v->len = kv[i].value.len;
+            v->valid = 1;
+            v->no_cacheable = 1;
+            v->not_found = 0;
+            return NGX_OK;
+        }
+    }
 
     return NGX_OK;
 }

@@ -1,0 +1,192 @@
+/*
+ * cli_gateway_jwt: a signed token, verified before anything else, whose
+ * claims become $cli_gateway_jwt_claim_<name>.
+ */
+
+#include "ngx_http_cli_gateway.h"
+
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "cligw_jwt.hpp"
+
+
+static void ngx_http_cli_gateway_free_key(void *data);
+static ngx_int_t ngx_http_cli_gateway_unauthorized(ngx_http_request_t *r,
+    const char *challenge, std::string_view message);
+
+
+char *
+ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cli_gateway_loc_conf_t *glcf =
+        (ngx_http_cli_gateway_loc_conf_t *) conf;
+
+    ngx_str_t           *value, path;
+    cligw::JwtAlg        alg;
+    ngx_pool_cleanup_t  *cln;
+
+    if (glcf->jwt_key) {
+        return (char *) "is duplicate";
+    }
+
+    value = (ngx_str_t *) cf->args->elts;
+
+    if (!cligw::parse_jwt_alg(std::string_view((char *) value[1].data,
+                                               value[1].len), alg))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cli_gateway_jwt_key\": unknown algorithm "
+                           "\"%V\", use HS256, RS256 or ES256", &value[1]);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    path = value[2];
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    std::string error;
+    std::unique_ptr<cligw::JwtKey> key;
+
+    try {
+        std::ifstream in(std::string((char *) path.data, path.len),
+                         std::ios::binary);
+        if (!in) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "\"cli_gateway_jwt_key\" cannot read \"%V\"",
+                               &path);
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        std::string file((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+        key = cligw::load_jwt_key(alg, file, error);
+
+    } catch (const std::exception &e) {
+        error = e.what();
+    }
+
+    if (!key) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cli_gateway_jwt_key\" \"%V\": %s", &path,
+                           error.c_str());
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    glcf->jwt_key = key.release();
+    cln->handler = ngx_http_cli_gateway_free_key;
+    cln->data = glcf->jwt_key;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_cli_gateway_free_key(void *data)
+{
+    delete (cligw::JwtKey *) data;
+}
+
+
+/*
+ * false with the claims in ctx when the token is good; true when it is not,
+ * with rc what the handler returns (the 401 is sent)
+ */
+
+bool
+ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_int_t &rc)
+{
+    ngx_str_t           value;
+    ngx_uint_t          i;
+    ngx_keyval_t       *kv;
+    cligw::JwtRules     rules;
+
+    rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    if (ngx_http_complex_value(r, glcf->jwt, &value) != NGX_OK) {
+        return true;
+    }
+
+    std::string_view token = cligw::strip_bearer(
+        std::string_view((char *) value.data, value.len));
+
+    if (token.empty()) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cli_gateway: refused, no token");
+        rc = ngx_http_cli_gateway_unauthorized(r, "Bearer", "Missing token");
+        return true;
+    }
+
+    rules.now = ngx_time();
+    rules.leeway = (long) glcf->jwt_leeway;
+    rules.issuer = std::string_view((char *) glcf->jwt_issuer.data,
+                                    glcf->jwt_issuer.len);
+    rules.audience = std::string_view((char *) glcf->jwt_audience.data,
+                                      glcf->jwt_audience.len);
+
+    cligw::JwtResult result = cligw::verify_jwt(token, *glcf->jwt_key, rules);
+
+    if (!result.ok) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cli_gateway: refused, invalid token: %s",
+                      result.error.c_str());
+        rc = ngx_http_cli_gateway_unauthorized(r,
+                 "Bearer error=\"invalid_token\"",
+                 "Invalid token: " + result.error);
+        return true;
+    }
+
+    ctx->claims = ngx_array_create(r->pool, result.claims.size() + 1,
+                                   sizeof(ngx_keyval_t));
+    if (ctx->claims == NULL) {
+        return true;
+    }
+
+    for (i = 0; i < result.claims.size(); i++) {
+        const std::string &k = result.claims[i].first;
+        const std::string &v = result.claims[i].second;
+
+        kv = (ngx_keyval_t *) ngx_array_push(ctx->claims);
+        if (kv == NULL) {
+            return true;
+        }
+
+        kv->key.len = k.size();
+        kv->key.data = (u_char *) ngx_pnalloc(r->pool, k.size() + 1);
+        kv->value.len = v.size();
+        kv->value.data = (u_char *) ngx_pnalloc(r->pool, v.size() + 1);
+
+        if (kv->key.data == NULL || kv->value.data == NULL) {
+            return true;
+        }
+
+        ngx_memcpy(kv->key.data, k.data(), k.size() + 1);
+        ngx_memcpy(kv->value.data, v.data(), v.size() + 1);
+    }
+
+    return false;
+}
+
+
+static ngx_int_t
+ngx_http_cli_gateway_unauthorized(ngx_http_request_t *r,
+    const char *challenge, std::string_view message)
+{
+    if (ngx_http_cli_gateway_add_header(r, "WWW-Authenticate", challenge)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cli_gateway_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                           "unauthorized", message);
+}
