@@ -1,0 +1,247 @@
+// JWT verification: signatures, algorithm pinning, time and audience rules,
+// and hostile token shapes. RS256 and ES256 keys are made here in-process.
+
+#include "unit.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include "cligw_jwt.hpp"
+
+using namespace cligw;
+
+static std::string b64url(std::string_view in)
+{
+    static const char *a =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    unsigned int acc = 0;
+    int bits = 0;
+    for (unsigned char c : in) {
+        acc = (acc << 8) | c;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out += a[(acc >> bits) & 63];
+        }
+    }
+    if (bits) {
+        out += a[(acc << (6 - bits)) & 63];
+    }
+    return out;
+}
+
+static const std::string secret = "0123456789abcdef0123456789abcdef!";
+
+static std::string hs256(std::string_view header, std::string_view claims,
+                         const std::string &key = secret)
+{
+    std::string input = b64url(header) + "." + b64url(claims);
+    unsigned char mac[32];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), (int) key.size(),
+         (const unsigned char *) input.data(), input.size(), mac, &len);
+    return input + "." + b64url(std::string((char *) mac, len));
+}
+
+static std::unique_ptr<JwtKey> hs_key()
+{
+    std::string error;
+    auto key = load_jwt_key(JwtAlg::hs256, secret + "\n", error);
+    assert_non_null(key.get());
+    return key;
+}
+
+static JwtResult check(std::string_view token, const JwtKey &key,
+                       std::time_t now = 1000, long leeway = 0,
+                       std::string_view iss = {}, std::string_view aud = {})
+{
+    JwtRules rules;
+    rules.now = now;
+    rules.leeway = leeway;
+    rules.issuer = iss;
+    rules.audience = aud;
+    return verify_jwt(token, key, rules);
+}
+
+static void expect_error(std::string_view token, const JwtKey &key,
+                         const char *error, std::time_t now = 1000)
+{
+    JwtResult r = check(token, key, now);
+    assert_false(r.ok);
+    assert_bytes_equal(r.error, error);
+    assert_true(r.claims.empty());
+}
+
+static void test_hs256(void **)
+{
+    auto key = hs_key();
+    std::string t = hs256(R"({"alg":"HS256","typ":"JWT"})",
+                          R"({"sub":"u-1","user_type":"admin","n":42,)"
+                          R"("ok":true,"scope":["a","b"],"exp":2000})");
+    JwtResult r = check(t, *key);
+    assert_true(r.ok);
+    assert_int_equal(r.claims.size(), 6);
+    assert_bytes_equal(r.claims[0].first, "sub");
+    assert_bytes_equal(r.claims[0].second, "u-1");
+    assert_bytes_equal(r.claims[2].second, "42");
+    assert_bytes_equal(r.claims[3].second, "true");
+    assert_bytes_equal(r.claims[4].second, "[\"a\",\"b\"]");
+
+    // the jwt.io vector, with its own (short) secret
+    JwtKey io;
+    io.alg = JwtAlg::hs256;
+    io.secret = "your-256-bit-secret";
+    assert_true(check("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0"
+                      "NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MD"
+                      "IyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", io).ok);
+
+    expect_error(hs256(R"({"alg":"HS256"})", "{}", secret + "x"), *key,
+                 "bad signature");
+}
+
+static void test_algorithm_pinning(void **)
+{
+    auto key = hs_key();
+    expect_error(b64url(R"({"alg":"none"})") + "." + b64url("{}") + ".", *key,
+                 "algorithm none not accepted");
+    expect_error(hs256(R"({"alg":"RS256"})", "{}"), *key,
+                 "algorithm RS256 not accepted");
+    expect_error(hs256(R"({"typ":"JWT"})", "{}"), *key, "bad header");
+    expect_error(hs256(R"({"alg":"hs256"})", "{}"), *key,
+                 "algorithm hs256 not accepted");
+
+    JwtAlg alg;
+    assert_true(parse_jwt_alg("ES256", alg));
+    assert_false(parse_jwt_alg("none", alg));
+    assert_false(parse_jwt_alg("HS512", alg));
+}
+
+static void test_time_and_audience(void **)
+{
+    auto key = hs_key();
+    std::string t = hs256(R"({"alg":"HS256"})", R"({"exp":1000,"nbf":900})");
+    assert_true(check(t, *key, 1000).ok);
+    expect_error(t, *key, "expired", 1001);
+    expect_error(t, *key, "not valid yet", 899);
+    assert_true(check(t, *key, 1030, 30).ok);
+    assert_true(check(t, *key, 870, 30).ok);
+    expect_error(hs256(R"({"alg":"HS256"})", R"({"exp":"soon"})"), *key,
+                 "expired");
+
+    std::string a = hs256(R"({"alg":"HS256"})",
+                          R"({"iss":"me","aud":["x","cli"]})");
+    assert_true(check(a, *key, 0, 0, "me", "cli").ok);
+    assert_false(check(a, *key, 0, 0, "you", "cli").ok);
+    assert_bytes_equal(check(a, *key, 0, 0, "me", "api").error,
+                       "wrong audience");
+}
+
+static void test_hostile_shapes(void **)
+{
+    auto key = hs_key();
+    const char *bad[] = { "", ".", "..", "a.b", "a.b.c.d", "!!.e30.x",
+                          "e30.e30=.x", "e30.e30.x y", "e30.e30.A" };
+    for (const char *t : bad) {
+        assert_false(check(t, *key).ok);
+    }
+    expect_error("e30.e30.", *key, "bad header");
+    // valid signature over claims that are not an object
+    expect_error(hs256(R"({"alg":"HS256"})", "[1]"), *key, "bad claims");
+    // a megabyte of garbage
+    assert_false(check(std::string(1 << 20, 'A') + "..", *key).ok);
+}
+
+static std::string sign(EVP_PKEY *pkey, const std::string &input, bool ec)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t len = 0;
+    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey);
+    EVP_DigestSign(ctx, nullptr, &len, (const unsigned char *) input.data(),
+                   input.size());
+    std::string sig(len, '\0');
+    EVP_DigestSign(ctx, (unsigned char *) &sig[0], &len,
+                   (const unsigned char *) input.data(), input.size());
+    sig.resize(len);
+    EVP_MD_CTX_free(ctx);
+
+    if (!ec) {
+        return sig;
+    }
+
+    // DER -> r || s
+    const unsigned char *p = (const unsigned char *) sig.data();
+    ECDSA_SIG *es = d2i_ECDSA_SIG(nullptr, &p, (long) sig.size());
+    unsigned char raw[64];
+    BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32);
+    BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32);
+    ECDSA_SIG_free(es);
+    return std::string((char *) raw, 64);
+}
+
+static std::string public_pem(EVP_PKEY *pkey)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PUBKEY(bio, pkey);
+    char *data;
+    long len = BIO_get_mem_data(bio, &data);
+    std::string pem(data, (size_t) len);
+    BIO_free(bio);
+    return pem;
+}
+
+static void test_public_keys(void **)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", (size_t) 2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    assert_non_null(rsa);
+    assert_non_null(ec);
+
+    std::string error;
+    auto rs = load_jwt_key(JwtAlg::rs256, public_pem(rsa), error);
+    auto es = load_jwt_key(JwtAlg::es256, public_pem(ec), error);
+    assert_non_null(rs.get());
+    assert_non_null(es.get());
+
+    std::string in = b64url(R"({"alg":"RS256"})") + "." + b64url("{}");
+    assert_true(check(in + "." + b64url(sign(rsa, in, false)), *rs).ok);
+
+    in = b64url(R"({"alg":"ES256"})") + "." + b64url(R"({"a":1})");
+    std::string good = in + "." + b64url(sign(ec, in, true));
+    assert_true(check(good, *es).ok);
+    good[good.size() - 2] = good[good.size() - 2] == 'A' ? 'B' : 'A';
+    assert_false(check(good, *es).ok);
+
+    // a key of the wrong kind for the algorithm is refused at load time
+    assert_null(load_jwt_key(JwtAlg::rs256, public_pem(ec), error).get());
+    assert_bytes_equal(error, "an RS256 key must be an RSA public key");
+    assert_null(load_jwt_key(JwtAlg::es256, public_pem(rsa), error).get());
+    assert_null(load_jwt_key(JwtAlg::rs256, "not a key", error).get());
+    assert_null(load_jwt_key(JwtAlg::hs256, "short", error).get());
+
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+}
+
+static void test_bearer(void **)
+{
+    assert_bytes_equal(std::string(strip_bearer("Bearer abc")), "abc");
+    assert_bytes_equal(std::string(strip_bearer("bearer   abc")), "abc");
+    assert_bytes_equal(std::string(strip_bearer("abc")), "abc");
+    assert_bytes_equal(std::string(strip_bearer("Bearer ")), "Bearer ");
+    assert_bytes_equal(std::string(strip_bearer("Basic abc")), "Basic abc");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hs256),
+        cmocka_unit_test(test_algorithm_pinning),
+        cmocka_unit_test(test_time_and_audience),
+        cmocka_unit_test(test_hostile_shapes),
+        cmocka_unit_test(test_public_keys),
+        cmocka_unit_test(test_bearer),
+    };
+    return cmocka_run_group_tests_name("jwt", tests, NULL, NULL);
+}
