@@ -5,6 +5,7 @@
 #   make run             nginx in the foreground with examples/ on :8080
 #   make soak            10,000 runs of every kind, then the books (not in test)
 #   make valgrind        runs of every kind under valgrind memcheck
+#   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each)
 #   make deps            install Debian packages (root)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
@@ -21,11 +22,15 @@ UNIT_FLAGS  := -std=gnu++17 -O1 -g -Wall -Wextra -Werror -Isrc
 PURE_SRCS   := $(wildcard src/cligw_*.cpp)
 PURE_HDRS   := $(wildcard src/cligw_*.hpp)
 UNIT_TESTS  := $(patsubst t/unit/%.cpp,$(BUILD)/unit/%,$(wildcard t/unit/test_*.cpp))
+FUZZERS     := $(patsubst t/fuzz/%.cpp,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.cpp))
+FUZZ_SECONDS ?= 300
+CLANGXX     ?= clang++
 
 # upstream Test::Nginx when installed, else the runner shipped in t/runner
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
-.PHONY: all module test unit unit-build nginx-tests run soak valgrind deps clean
+.PHONY: all module test unit unit-build fuzz fuzz-build nginx-tests run soak \
+        valgrind deps clean
 
 all: module
 
@@ -46,8 +51,9 @@ $(NGX_BUILD)/Makefile: config
 	        --builddir=$(NGX_BUILD)' > $(BUILD)/configure.log \
 	    || { cat $(BUILD)/configure.log; exit 1; }
 
-test: module unit-build
-	@t/run-tests $(BUILD) "$(NGINX_BIN)" "$(MODULE)" "$(PROVE_INC)" $(UNIT_TESTS)
+test: module unit-build fuzz-build
+	@FUZZERS="$(FUZZERS)" t/run-tests $(BUILD) "$(NGINX_BIN)" "$(MODULE)" \
+	    "$(PROVE_INC)" $(UNIT_TESTS)
 
 unit: unit-build
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
@@ -57,6 +63,18 @@ unit-build: $(UNIT_TESTS)
 $(BUILD)/unit/%: t/unit/%.cpp $(PURE_SRCS) $(PURE_HDRS)
 	@mkdir -p $(BUILD)/unit
 	$(CXX) $(UNIT_FLAGS) -o $@ $< $(PURE_SRCS) -lcjson -lcrypto -lcmocka
+
+fuzz-build: $(FUZZERS)
+
+$(BUILD)/fuzz/%: t/fuzz/%.cpp $(PURE_SRCS) $(PURE_HDRS)
+	@mkdir -p $(BUILD)/fuzz
+	$(CLANGXX) -std=gnu++17 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -Isrc -o $@ $< $(PURE_SRCS) -lcjson -lcrypto
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do mkdir -p $(BUILD)/corpus/$$(basename $$f); \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $(BUILD)/corpus/$$(basename $$f) || exit 1; done
 
 nginx-tests: module
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_LOAD_MODULES=$(MODULE) \

@@ -15,7 +15,8 @@ Supported: run_tests, no_shuffle, repeat_each (1), master_on, workers,
 worker_connections, log_level, add_block_preprocessor, env_to_nginx; the
 sections main_config, http_config, config, request (eval: string or list),
 more_headers, error_code, response_headers, raw_response_headers_like,
-response_body, response_body_like, error_log, no_error_log, timeout, abort,
+response_body, response_body_like, ignore_response, error_log,
+no_error_log, timeout, abort,
 wait, must_die, ONLY, SKIP, LAST; TEST_NGINX_BINARY, TEST_NGINX_SERVROOT,
 TEST_NGINX_LOAD_MODULES, TEST_NGINX_SERVER_PORT (TEST_NGINX_PORT).
 
@@ -386,11 +387,13 @@ sub run_block ($) {
             fail("ERROR: client socket timed out - $name");
         }
 
-        my $res = parse_response($raw);
-        if ($res->{error}) {
-            fail("$name - $res->{error}");
-        } else {
-            check_response($block, $name, $res, $i);
+        if (!defined $block->ignore_response) {
+            my $res = parse_response($raw);
+            if ($res->{error}) {
+                fail("$name - $res->{error}");
+            } else {
+                check_response($block, $name, $res, $i);
+            }
         }
 
         sleep($block->wait) if $block->wait;

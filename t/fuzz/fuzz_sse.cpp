@@ -1,0 +1,50 @@
+// libFuzzer: line splitting and SSE encoding of arbitrary program output.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cligw_lines.hpp"
+#include "cligw_sse.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) {
+        return 0;
+    }
+    // first byte: the line limit and the chunk size of the feeds
+    std::size_t max_line = 4 + data[0] % 60;
+    std::size_t chunk = 1 + data[0] % 7;
+    std::string_view in(reinterpret_cast<const char *>(data) + 1, size - 1);
+
+    cligw::LineSplitter splitter(max_line);
+    std::string out;
+    auto sink = [&](std::string_view line) {
+        if (line.size() > max_line) __builtin_trap();
+        std::size_t before = out.size();
+        cligw::sse_append_line(out, cligw::StreamKind::out, line);
+        if (out.size() - before > cligw::sse_line_size_bound(line.size())) {
+            __builtin_trap();
+        }
+    };
+
+    for (std::size_t i = 0; i < in.size(); i += chunk) {
+        splitter.feed(in.substr(i, chunk), sink);
+    }
+    splitter.finish(sink);
+
+    // an event's data is one line: no raw newline or control byte inside
+    // the JSON, and every event ends the same way
+    for (std::size_t at = 0; at < out.size();) {
+        std::size_t end = out.find("\n\n", at);
+        if (end == std::string::npos) __builtin_trap();
+        std::string_view ev(out.data() + at, end - at);
+        std::size_t nl = ev.find('\n');
+        if (ev.substr(0, nl) != "event: cli") __builtin_trap();
+        for (unsigned char c : ev.substr(nl + 1)) {
+            if (c < 0x20) __builtin_trap();
+        }
+        at = end + 2;
+    }
+    return 0;
+}
