@@ -902,6 +902,6 @@ ngx_http_cli_gateway_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    ngx_http_cli_gateway_stop_all_runs(cycle);
+    ngx_http_cli_gateway_stop_all_runs(gmcf);
     ngx_http_cli_gateway_release_slot(gmcf);
 }

@@ -121,7 +121,8 @@ ngx_int_t ngx_http_cli_gateway_read_body(ngx_http_request_t *r);
 /* run.cpp: the program run */
 ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request);
-void ngx_http_cli_gateway_stop_all_runs(ngx_cycle_t *cycle);
+void ngx_http_cli_gateway_stop_all_runs(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
 
 /* limit.cpp: cli_gateway_max_running */
 char *ngx_http_cli_gateway_max_running(ngx_conf_t *cf, ngx_command_t *cmd,

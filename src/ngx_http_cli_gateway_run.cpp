@@ -1377,18 +1377,9 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 
 
 void
-ngx_http_cli_gateway_stop_all_runs(ngx_cycle_t *cycle)
+ngx_http_cli_gateway_stop_all_runs(ngx_http_cli_gateway_main_conf_t *gmcf)
 {
-    ngx_queue_t                       *q;
-    ngx_http_cli_gateway_main_conf_t  *gmcf;
-
-    gmcf = (ngx_http_cli_gateway_main_conf_t *)
-               ngx_http_cycle_get_module_main_conf(cycle,
-                                                   ngx_http_cli_gateway_module);
-
-    if (gmcf == NULL || !gmcf->used) {
-        return;
-    }
+    ngx_queue_t  *q;
 
     while (!ngx_queue_empty(&gmcf->runs)) {
         q = ngx_queue_head(&gmcf->runs);
