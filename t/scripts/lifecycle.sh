@@ -1,61 +1,10 @@
 #!/bin/sh
 # nginx's lifecycle with runs in flight: reload, a worker killed, quit,
 # stop. Prints TAP; run by `make test` through prove --exec sh.
-# Needs TEST_NGINX_BINARY and TEST_NGINX_LOAD_MODULES, like the suites.
 set -u
+. "$(dirname "$0")/common.inc"
 
-nginx=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
-module=${TEST_NGINX_LOAD_MODULES:?set TEST_NGINX_LOAD_MODULES}
-port=${TEST_NGINX_LIFECYCLE_PORT:-1986}
-root=$(mktemp -d /tmp/cli-gateway-lifecycle.XXXXXX)
-trap 'pkill -f "sleep 4[0-9][.]42" 2>/dev/null; "$nginx" -p "$root/" -c "$root/nginx.conf" -s stop 2>/dev/null; rm -rf "$root"' EXIT
-
-mkdir -p "$root/logs"
-cat > "$root/nginx.conf" <<CONF
-load_module $module;
-worker_processes 2;
-error_log logs/error.log info;
-pid logs/nginx.pid;
-$( [ "$(id -u)" -eq 0 ] && echo 'user root;' )
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $root/body;
-    cli_gateway_max_running 2;
-    server {
-        listen 127.0.0.1:$port;
-        location = /cli {
-            cli_gateway /bin/sh;
-            cli_gateway_admin_claim \$http_x_role admin;
-            cli_gateway_stop_grace 300ms;
-        }
-    }
-}
-CONF
-
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
-}
-
-start() {
-    "$nginx" -p "$root/" -c "$root/nginx.conf" || exit 1
-    for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && return
-        sleep 0.1
-    done
-}
-
-master() { cat "$root/logs/nginx.pid"; }
-# running, not a zombie waiting for whoever adopted the daemon to reap it
-alive() { state=$(ps -o stat= -p "$1"); [ -n "$state" ] && [ "${state#Z}" = "$state" ]; }
-workers() { pgrep -P "$(master)" | wc -l; }
-
-post() {
-    curl -sS -N -H 'X-Role: admin' -H 'Content-Type: application/json' \
-         -d "{\"args\":[\"-c\",\"$1\"]}" "http://127.0.0.1:$port/cli"
-}
+write_conf "${TEST_NGINX_LIFECYCLE_PORT:-1986}" "cli_gateway_stop_grace 300ms;"
 
 echo "1..9"
 start
