@@ -4,7 +4,6 @@
 
 #include <cjson/cJSON.h>
 
-#include <cctype>
 #include <cmath>
 #include <memory>
 
@@ -57,38 +56,120 @@ bool valid_utf8(std::string_view s)
     return true;
 }
 
-// One pass over the raw body: JSON forbids raw control bytes in strings
-// (cJSON lets them through), and "\u0000" becomes nul_mark so that a NUL
-// in a value is seen after parsing. Returns false on a control byte.
-bool prescan(std::string_view body, std::string &rewritten, bool &has_nul)
+// What the pass over the raw text found before cJSON sees it.
+struct Prescan {
+    const char *error = nullptr; // why the text is not JSON, or null
+    std::size_t at = 0;          // byte offset of that error
+    bool has_nul = false;        // a string escapes NUL: see nul_mark
+    bool has_ff = false;         // a raw 0xFF byte, which looks like nul_mark
+    std::string rewritten;       // the text, "\u0000" -> 6 x nul_mark
+};
+
+bool is_json_space(char c)
 {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Length of the number at s[i] by RFC 8259's grammar, 0 if malformed.
+// cJSON hands anything made of [0-9+-.eE] to strtod, so it takes "01" and
+// "1." which serde_json refuses.
+std::size_t number_length(std::string_view s, std::size_t i)
+{
+    std::size_t start = i;
+    auto digit = [&] { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    auto digits = [&] {
+        std::size_t from = i;
+        while (digit()) i++;
+        return i > from;
+    };
+
+    if (i < s.size() && s[i] == '-') i++;
+    if (!digit()) return 0;
+    if (s[i] == '0') i++; else digits();
+    if (i < s.size() && s[i] == '.') {
+        i++;
+        if (!digits()) return 0;
+    }
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-')) i++;
+        if (!digits()) return 0;
+    }
+    // only a separator may follow: "01", "1.2.3", "1e5e" end here
+    if (i < s.size() && !is_json_space(s[i]) && s[i] != ',' && s[i] != ']'
+        && s[i] != '}')
+    {
+        return 0;
+    }
+    return i - start;
+}
+
+// One pass over the raw text for what cJSON is lenient about: whitespace
+// other than JSON's four (cJSON skips every byte <= 0x20), a UTF-8 BOM,
+// malformed numbers, raw control bytes in strings, unterminated strings.
+// Structure, escapes and literals are left to cJSON. "\u0000" is
+// rewritten to nul_mark, same length, so that a NUL is seen after parsing.
+Prescan prescan(std::string_view s)
+{
+    Prescan p;
     bool in_string = false;
-    has_nul = false;
+    std::size_t i = 0;
 
-    for (std::size_t i = 0; i < body.size(); i++) {
-        auto c = static_cast<unsigned char>(body[i]);
+    auto fail = [&](const char *why) {
+        p.error = why;
+        p.at = i;
+        return std::move(p);
+    };
 
-        if (!in_string) {
-            in_string = c == '"';
+    while (i < s.size()) {
+        char c = s[i];
+
+        if (in_string) {
+            if (c == '"') {
+                in_string = false;
+            } else if (static_cast<unsigned char>(c) < 0x20) {
+                return fail("control character in a string");
+            } else if (c == '\\') {
+                if (i + 1 == s.size()) {
+                    break; // unterminated
+                }
+                if (s.substr(i + 1, 5) == "u0000") {
+                    if (!p.has_nul) {
+                        p.rewritten.assign(s.data(), s.size());
+                        p.has_nul = true;
+                    }
+                    p.rewritten.replace(i, 6, 6, nul_mark);
+                    i += 4;
+                }
+                i++; // the escaped character: cJSON checks it
+            } else if (c == nul_mark) {
+                p.has_ff = true;
+            }
+            i++;
             continue;
         }
+
         if (c == '"') {
-            in_string = false;
-        } else if (c < 0x20) {
-            return false;
-        } else if (c == '\\' && i + 1 < body.size()) {
-            if (body.substr(i + 1, 5) == "u0000") {
-                if (!has_nul) {
-                    rewritten.assign(body.data(), body.size());
-                    has_nul = true;
-                }
-                rewritten.replace(i, 6, 6, nul_mark); // same length
-                i += 4;
+            in_string = true;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            std::size_t n = number_length(s, i);
+            if (n == 0) {
+                return fail("malformed number");
             }
-            i++; // the escaped character
+            i += n;
+            continue;
+        } else if (!is_json_space(c) && std::string_view("{}[]:,").find(c) == std::string_view::npos
+                   && !(c >= 'a' && c <= 'z'))
+        {
+            return fail("unexpected character"); // letters: cJSON checks
         }
+        i++;
     }
-    return true;
+
+    if (in_string) {
+        return fail("unterminated string");
+    }
+    return p;
 }
 
 std::string index_field(const char *name, std::size_t i)
@@ -104,16 +185,19 @@ void add(ParseResult &r, std::string field, std::string message,
 }
 
 // A string value: valid UTF-8 and no NUL. Returns false after adding
-// the error.
-bool check_string(ParseResult &r, const std::string &field, const char *s,
-                  std::size_t max_len)
+// the error. cJSON's own \u decoding only yields valid UTF-8, so a value
+// that is not comes from raw bytes or from nul_mark.
+bool check_string(ParseResult &r, const Prescan &p, const std::string &field,
+                  const char *s, std::size_t max_len)
 {
     std::string_view v(s);
 
     if (!valid_utf8(v)) {
-        bool nul = v.find(nul_mark) != std::string_view::npos;
+        bool mark = p.has_nul && v.find(nul_mark) != std::string_view::npos;
         add(r, field,
-            nul ? "must not contain NUL" : "must be valid UTF-8",
+            !mark      ? "must be valid UTF-8"
+            : p.has_ff ? "must be valid UTF-8 without NUL"
+                       : "must not contain NUL",
             "invalid_value");
         return false;
     }
@@ -126,7 +210,8 @@ bool check_string(ParseResult &r, const std::string &field, const char *s,
     return true;
 }
 
-void parse_args(ParseResult &r, const cJSON *args, const RequestLimits &lim)
+void parse_args(ParseResult &r, const Prescan &p, const cJSON *args,
+                const RequestLimits &lim)
 {
     if (!cJSON_IsArray(args)) {
         add(r, "args", "must be an array of strings", "invalid_type");
@@ -151,7 +236,7 @@ void parse_args(ParseResult &r, const cJSON *args, const RequestLimits &lim)
             add(r, field, "must be a string", "invalid_type");
             continue;
         }
-        if (check_string(r, field, e->valuestring, lim.max_arg_length)) {
+        if (check_string(r, p, field, e->valuestring, lim.max_arg_length)) {
             r.request.args.emplace_back(e->valuestring);
         }
     }
@@ -178,7 +263,7 @@ void parse_timeout(ParseResult &r, const cJSON *t)
                                  : static_cast<std::uint64_t>(v);
 }
 
-void parse_context_id(ParseResult &r, const cJSON *c)
+void parse_context_id(ParseResult &r, const Prescan &p, const cJSON *c)
 {
     if (cJSON_IsNull(c)) {
         return;
@@ -187,7 +272,7 @@ void parse_context_id(ParseResult &r, const cJSON *c)
         add(r, "context_id", "must be a string", "invalid_type");
         return;
     }
-    if (check_string(r, "context_id", c->valuestring, 0)) {
+    if (check_string(r, p, "context_id", c->valuestring, 0)) {
         r.request.has_context_id = true;
         r.request.context_id = c->valuestring;
     }
@@ -199,35 +284,42 @@ ParseResult parse_cli_request(std::string_view body,
                               const RequestLimits &limits)
 {
     ParseResult r;
-    std::string rewritten;
-    bool has_nul;
+    Prescan p = prescan(body);
 
-    if (!prescan(body, rewritten, has_nul)) {
+    if (p.error) {
         r.status = ParseStatus::bad_json;
-        r.message = "Invalid JSON: control character in a string";
+        r.message = std::string("Invalid JSON: ") + p.error + " at byte "
+                    + std::to_string(p.at);
         return r;
     }
 
-    std::string_view text = has_nul ? std::string_view(rewritten) : body;
+    std::string_view text = p.has_nul ? std::string_view(p.rewritten) : body;
     const char *end = nullptr;
 
     JsonPtr root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end,
                                            false));
 
     if (root) {
-        // cJSON stops after the value: anything but space after it is bad
-        for (const char *p = end; p < text.data() + text.size(); p++) {
-            if (!std::isspace(static_cast<unsigned char>(*p))) {
-                root.reset();
-                break;
-            }
+        // cJSON stops after the value: only whitespace may follow it
+        while (end < text.data() + text.size() && is_json_space(*end)) {
+            end++;
+        }
+        if (end < text.data() + text.size()) {
+            root.reset();
         }
     }
 
     if (!root) {
+        // on failure cJSON points `end` at (about) where it gave up
+        std::size_t at = end && end >= text.data()
+                                 && end <= text.data() + text.size()
+                             ? static_cast<std::size_t>(end - text.data())
+                             : 0;
         r.status = ParseStatus::bad_json;
-        r.message = body.empty() ? "Invalid JSON: empty body"
-                                 : "Invalid JSON: syntax error";
+        r.message = body.find_first_not_of(" \t\r\n") == body.npos
+                        ? "Invalid JSON: empty body"
+                        : "Invalid JSON: syntax error at byte "
+                              + std::to_string(at);
         return r;
     }
 
@@ -256,13 +348,13 @@ ParseResult parse_cli_request(std::string_view body,
         if (args == nullptr) {
             add(r, "args", "is required", "missing");
         } else {
-            parse_args(r, args, limits);
+            parse_args(r, p, args, limits);
         }
         if (timeout) {
             parse_timeout(r, timeout);
         }
         if (context) {
-            parse_context_id(r, context);
+            parse_context_id(r, p, context);
         }
     }
 
@@ -292,7 +384,8 @@ bool is_json_content_type(std::string_view ct)
     auto lower_equal = [](std::string_view a, std::string_view b) {
         if (a.size() != b.size()) return false;
         for (std::size_t i = 0; i < a.size(); i++) {
-            if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) {
+            char c = a[i] >= 'A' && a[i] <= 'Z' ? a[i] - 'A' + 'a' : a[i];
+            if (c != b[i]) { // ASCII only: no locale
                 return false;
             }
         }

@@ -323,3 +323,26 @@ Content-Type: application/json
 qr/"code":7\}\n\n\z/,
 qr/\Apid=[1-9][0-9]* exit=7 bytes=14[2-8] args=\["-c","echo \\"q\\"; exit 7","x\\x0ay"\] user=alice ctx=c-1 duration=0\.\d\d\d\n\z/,
 ]
+
+
+
+=== TEST 21: the stream over HTTP/2 (h2c), read by curl
+--- config
+    listen 127.0.0.1:1990 http2;
+
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request
+POST /cli
+{"args": ["-c", "curl -sS -N --http2-prior-knowledge -H 'X-Role: admin' -H 'Content-Type: application/json' -d '{\"args\":[\"-c\",\"echo over h2; exit 2\"]}' -w 'HTTP/%{http_version} %{content_type}\\n' http://127.0.0.1:1990/cli | grep -v -e '^$' -e started"]}
+--- sse
+started
+stdout event: cli
+stdout event: cli
+stdout data: {\"type\":\"stdout\",\"data\":\"over h2\\n\"}
+stdout event: cli
+stdout data: {\"type\":\"exit_code\",\"code\":2}
+stdout HTTP/2 text/event-stream
+exit_code 0

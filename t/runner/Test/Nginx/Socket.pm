@@ -163,7 +163,10 @@ sub stop_nginx () {
         sleep 0.02;
     }
     kill 'KILL', $pid;
-    sleep 0.1;
+    for (1 .. 100) {
+        return unless kill 0, $pid;
+        sleep 0.02;
+    }
 }
 
 # ---- the client ------------------------------------------------------------
@@ -353,8 +356,8 @@ sub run_block ($) {
 
     $_->($block) for @block_preprocessors;
 
+    stop_nginx();   # before write_config() removes its pid file
     write_config($block);
-    stop_nginx();
     my $status = start_nginx();
 
     if (defined $block->must_die) {
