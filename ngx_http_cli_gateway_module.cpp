@@ -452,6 +452,10 @@ ngx_http_cli_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                                   ngx_http_cli_gateway_module);
     gmcf->used = 1;
 
+    if (ngx_http_cli_gateway_add_ledger(cf, gmcf) != NGX_OK) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 

@@ -72,7 +72,7 @@ typedef struct {
     ngx_queue_t                 runs;       /* live runs of this worker */
     ngx_flag_t                  used;       /* some location has cli_gateway */
     ngx_uint_t                  max_running;
-    ngx_shm_zone_t             *zone;       /* running programs, all workers */
+    ngx_shm_zone_t             *zone;       /* the ledger of all workers */
     ngx_http_cli_gateway_slot_t *slot;      /* this worker's count */
     u_char                     *read_buf;   /* scratch for pipe reads */
     size_t                      read_buf_size;
@@ -124,15 +124,21 @@ ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 void ngx_http_cli_gateway_stop_all_runs(
     ngx_http_cli_gateway_main_conf_t *gmcf);
 
-/* limit.cpp: cli_gateway_max_running */
+/* ledger.cpp: running programs of all workers, cli_gateway_max_running */
+ngx_int_t ngx_http_cli_gateway_add_ledger(ngx_conf_t *cf,
+    ngx_http_cli_gateway_main_conf_t *gmcf);
 char *ngx_http_cli_gateway_max_running(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_cli_gateway_claim_slot(ngx_cycle_t *cycle,
     ngx_http_cli_gateway_main_conf_t *gmcf);
 void ngx_http_cli_gateway_release_slot(ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_int_t ngx_http_cli_gateway_take_running(
-    ngx_http_cli_gateway_main_conf_t *gmcf);
+    ngx_http_cli_gateway_main_conf_t *gmcf, ngx_log_t *log);
 void ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf);
+void ngx_http_cli_gateway_record_group(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_pid_t pgid);
+void ngx_http_cli_gateway_forget_group(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_pid_t pgid);
 
 /* variables.cpp */
 ngx_int_t ngx_http_cli_gateway_add_variables(ngx_conf_t *cf);

@@ -229,6 +229,9 @@ Run::~Run()
     }
 
     ngx_queue_remove(&link.queue);
+
+    /* the group was killed or ended with the run */
+    ngx_http_cli_gateway_forget_group(gmcf_, pid_);
 }
 
 
@@ -1312,7 +1315,9 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 
     user = ctx->user.len ? ctx->user : nobody;
 
-    if (ngx_http_cli_gateway_take_running(gmcf) == NGX_DECLINED) {
+    if (ngx_http_cli_gateway_take_running(gmcf, r->connection->log)
+        == NGX_DECLINED)
+    {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "cli_gateway: refused user \"%V\" args %V: "
                       "cli_gateway_max_running %ui reached",
@@ -1347,6 +1352,8 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ctx->pid = child.pid;
     ctx->spawned = 1;
 
+    ngx_http_cli_gateway_record_group(gmcf, child.pid);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "cli_gateway: user \"%V\" started pid %P: \"%V\" args %V, "
                   "timeout %Ts", &user, child.pid, &glcf->program,
@@ -1359,6 +1366,7 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
         int code, signo;
         cligw::reap_child(child.pid, child.pidfd.get(), true, code, signo);
         ngx_http_cli_gateway_give_running(gmcf);
+        ngx_http_cli_gateway_forget_group(gmcf, child.pid);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -6,7 +6,7 @@ set -u
 
 write_conf "${TEST_NGINX_LIFECYCLE_PORT:-1986}" "cli_gateway_stop_grace 300ms;"
 
-echo "1..9"
+echo "1..10"
 start
 
 # A reload: the old worker streams its run to the end, then exits.
@@ -19,14 +19,17 @@ check "reload: the run streamed to its end" \
 sleep 0.5
 check "reload: old workers exited after their runs" '[ "$(workers)" -eq 2 ]'
 
-# A worker killed outright: its slot no longer counts towards
-# cli_gateway_max_running (2), so two new runs still fit.
+# A worker killed outright: the worker that replaces it kills the program
+# it left, and its slot no longer counts towards cli_gateway_max_running (2),
+# so two new runs still fit.
 post 'echo $PPID; exec sleep 45.42' > "$root/killed.out" &
 sleep 0.5
 worker=$(sed -n 's/.*"data":"\([0-9]*\)\\n".*/\1/p' "$root/killed.out")
 kill -9 "$worker"
 wait
 sleep 0.5
+check "worker killed: its replacement killed the program it left" \
+      "! pgrep -f 'sleep 45[.]42' > /dev/null && grep -q 'is gone, killing the process group' '$root/logs/error.log'"
 post 'sleep 0.5; exit 6' > "$root/a.out" &
 post 'sleep 0.5; exit 7' > "$root/b.out"
 wait
@@ -34,7 +37,6 @@ check "worker killed: no count drifts, both runs were served" \
       "grep -q 'code\":6}' '$root/a.out' && grep -q 'code\":7}' '$root/b.out'"
 check "worker killed: no alert but the crash" \
       "! grep '\[alert\]' '$root/logs/error.log' | grep -v 'exited on signal 9'"
-pkill -f 'sleep 45[.]42'
 
 # nginx -s quit: the run finishes, then nginx exits.
 old=$(master)

@@ -45,6 +45,26 @@ static void test_events(void **)
         "event: cli\ndata: {\"type\":\"exit_code\",\"code\":0}\n\n");
 
     assert_bytes_equal(std::string(sse_keepalive_frame), ":\n\n");
+
+    out.clear();
+    sse_append_started(out, 0);
+    sse_append_exit_code(out, 255);
+    sse_append_exit_code(out, 1);
+    assert_bytes_equal(out,
+        "event: cli\ndata: {\"type\":\"started\",\"pid\":0}\n\n"
+        "event: cli\ndata: {\"type\":\"exit_code\",\"code\":255}\n\n"
+        "event: cli\ndata: {\"type\":\"exit_code\",\"code\":1}\n\n");
+
+    // events append: what is in `out` stays
+    out = "keep";
+    sse_append_line(out, StreamKind::err, "a\tb \"q\" \\ \r");
+    assert_bytes_equal(out, "keepevent: cli\ndata: {\"type\":\"stderr\",\"data\":"
+                            "\"a\\tb \\\"q\\\" \\\\ \\r\\n\"}\n\n");
+
+    out.clear();
+    sse_append_error(out, "No such file or directory (os error 2)\n\"x\"");
+    assert_bytes_equal(out, "event: cli\ndata: {\"type\":\"error\",\"message\":"
+                            "\"No such file or directory (os error 2)\\n\\\"x\\\"\"}\n\n");
 }
 
 static void test_escaping(void **)
@@ -56,6 +76,34 @@ static void test_escaping(void **)
                        "\\u0000\\u0001\\u001f\\u001b");
     assert_bytes_equal(esc("\x7f / <script>"), "\x7f / <script>");
     assert_bytes_equal(esc(""), "");
+    assert_bytes_equal(esc("\"\"\\\\"), "\\\"\\\"\\\\\\\\");
+    assert_bytes_equal(esc("'`~{}&"), "'`~{}&");
+
+    // every control byte: the five short forms, the rest \u00xx lowercase
+    static const char *const controls[0x20] = {
+        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005",
+        "\\u0006", "\\u0007", "\\b",     "\\t",     "\\n",     "\\u000b",
+        "\\f",     "\\r",     "\\u000e", "\\u000f", "\\u0010", "\\u0011",
+        "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
+        "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d",
+        "\\u001e", "\\u001f",
+    };
+    for (int c = 0; c < 0x20; c++) {
+        std::string in = "x";
+        in += static_cast<char>(c);
+        in += "y";
+        assert_bytes_equal(esc(in), std::string("x") + controls[c] + "y");
+    }
+    // and every other ASCII byte as is
+    for (int c = 0x20; c < 0x80; c++) {
+        if (c != '"' && c != '\\') {
+            assert_bytes_equal(esc(std::string(1, static_cast<char>(c))),
+                               std::string(1, static_cast<char>(c)));
+        }
+    }
+    // an ANSI colour sequence, as programs print
+    assert_bytes_equal(esc("\x1b[31mred\x1b[0m"),
+                       "\\u001b[31mred\\u001b[0m");
 }
 
 static void test_valid_utf8(void **)
@@ -67,6 +115,13 @@ static void test_valid_utf8(void **)
                        "\xef\xbf\xbf\xf4\x8f\xbf\xbf");
     assert_bytes_equal(esc("\xc2\x80\xe0\xa0\x80\xf0\x90\x80\x80"),
                        "\xc2\x80\xe0\xa0\x80\xf0\x90\x80\x80");
+    // the last code point of each length, the edges of the surrogate gap,
+    // U+2028 (serde does not escape it), a BOM
+    assert_bytes_equal(esc("\xdf\xbf\xed\x9f\xbf\xee\x80\x80\xe2\x80\xa8\xef\xbb\xbf"),
+                       "\xdf\xbf\xed\x9f\xbf\xee\x80\x80\xe2\x80\xa8\xef\xbb\xbf");
+    // mixed with escapes
+    assert_bytes_equal(esc("\xc3\xa9\"\xe2\x82\xac\n\xf0\x9f\x98\x80\\"),
+                       "\xc3\xa9\\\"\xe2\x82\xac\\n\xf0\x9f\x98\x80\\\\");
 }
 
 #define FFFD "\xef\xbf\xbd"
@@ -86,6 +141,43 @@ static void test_invalid_utf8(void **)
     assert_bytes_equal(esc("\xe2\x82" "\xe2\x82\xac"), FFFD "\xe2\x82\xac");
     assert_bytes_equal(esc("\xc3"), FFFD);
     assert_bytes_equal(esc("\xc3\"\xc3"), FFFD "\\\"" FFFD);           // escape after
+
+    // lone continuation bytes, each on its own
+    assert_bytes_equal(esc("\x80"), FFFD);
+    assert_bytes_equal(esc("\xbf\xbf\xbf\xbf\xbf"), FFFD FFFD FFFD FFFD FFFD);
+    assert_bytes_equal(esc("\xe2\x82\xac\xac"), "\xe2\x82\xac" FFFD);
+    // bytes that never start a sequence
+    assert_bytes_equal(esc("\xc0"), FFFD);
+    assert_bytes_equal(esc("\xc1\xbf"), FFFD FFFD);
+    for (int c = 0xf5; c <= 0xff; c++) {
+        std::string in(1, static_cast<char>(c));
+        assert_bytes_equal(esc(in + "\x80" "a"), FFFD FFFD "a");
+    }
+    // overlongs: the lead is invalid with that second byte
+    assert_bytes_equal(esc("\xe0\x9f\xbf"), FFFD FFFD FFFD);
+    assert_bytes_equal(esc("\xf0\x80\x80\x80"), FFFD FFFD FFFD FFFD);
+    assert_bytes_equal(esc("\xf0\x8f\xbf\xbf"), FFFD FFFD FFFD FFFD);
+    // surrogates, low and high
+    assert_bytes_equal(esc("\xed\xbf\xbf"), FFFD FFFD FFFD);
+    assert_bytes_equal(esc("\xed\xa0\x80\xed\xb0\x80"),          // a CESU pair
+                       FFFD FFFD FFFD FFFD FFFD FFFD);
+    // above U+10FFFF
+    assert_bytes_equal(esc("\xf4\xbf\xbf\xbf"), FFFD FFFD FFFD FFFD);
+    // truncated sequences: one U+FFFD for the valid prefix
+    assert_bytes_equal(esc("\xe2\x82"), FFFD);
+    assert_bytes_equal(esc("\xe0\xa0"), FFFD);
+    assert_bytes_equal(esc("\xf0\x9f"), FFFD);
+    assert_bytes_equal(esc("\xf4\x8f\xbf"), FFFD);
+    assert_bytes_equal(esc("\xf0"), FFFD);
+    assert_bytes_equal(esc("\xf0\x9f\xe2\x82\xac"), FFFD "\xe2\x82\xac");
+    assert_bytes_equal(esc("\xc3\xc3\xa9"), FFFD "\xc3\xa9");
+    assert_bytes_equal(esc("\xe2\x82\n"), FFFD "\\n");
+    assert_bytes_equal(esc(std::string("\xf0\x9f\x98\0", 4)), FFFD "\\u0000");
+    // in an event
+    std::string out;
+    sse_append_line(out, StreamKind::out, "\xff\xfe ok");
+    assert_bytes_equal(out, "event: cli\ndata: {\"type\":\"stdout\",\"data\":\""
+                            FFFD FFFD " ok\\n\"}\n\n");
 }
 
 static void test_bound(void **)
@@ -99,6 +191,16 @@ static void test_bound(void **)
     out.clear();
     sse_append_line(out, StreamKind::out, bad);
     assert_true(out.size() <= sse_line_size_bound(bad.size()));
+
+    out.clear();
+    sse_append_line(out, StreamKind::out, "");
+    assert_true(out.size() <= sse_line_size_bound(0));
+
+    // a long plain line is copied through whole
+    std::string plain(100000, 'x');
+    plain[50000] = '\xc3';
+    plain[50001] = '\xa9';
+    assert_bytes_equal(esc(plain), plain);
 }
 
 int main(void)
