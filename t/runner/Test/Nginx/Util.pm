@@ -116,7 +116,15 @@ sub add_test_cleanup_handler ($) { unshift @TestCleanupHandlers, shift }
 sub server_root () { $ServRoot }
 sub html_dir () { $HtmlDir }
 sub sleep_time () { $TestNginxSleep }
-sub is_running ($) { kill 0, shift }
+
+# A daemonized nginx that has exited stays a zombie until init reaps it,
+# which some inits do only every second or two; a zombie counts as gone.
+sub is_running ($) {
+    my $pid = shift;
+    return 0 if !kill 0, $pid;
+    open my $in, '<', "/proc/$pid/stat" or return 1;
+    return (<$in> // '') !~ /^\d+ \(.*\) Z/s;
+}
 
 sub master_process_enabled (@) {
     return $MasterProcessEnabled if !@_;
