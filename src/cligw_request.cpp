@@ -158,8 +158,8 @@ Prescan prescan(std::string_view s)
             }
             i += n;
             continue;
-        } else if (!is_json_space(c) && std::string_view("{}[]:,").find(c) == std::string_view::npos
-                   && !(c >= 'a' && c <= 'z'))
+        } else if (!is_json_space(c) && !(c >= 'a' && c <= 'z')
+                   && std::string_view("{}[]:,").find(c) == s.npos)
         {
             return fail("unexpected character"); // letters: cJSON checks
         }
