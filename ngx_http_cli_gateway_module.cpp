@@ -218,6 +218,34 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       offsetof(ngx_http_cli_gateway_loc_conf_t, max_arg_length),
       NULL },
 
+    { ngx_string("cli_gateway_rlimit_cpu"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, rlimit_cpu),
+      &ngx_http_cli_gateway_rlimit_cpu_post },
+
+    { ngx_string("cli_gateway_rlimit_as"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, rlimit_as),
+      &ngx_http_cli_gateway_rlimit_as_post },
+
+    { ngx_string("cli_gateway_rlimit_nofile"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cli_gateway_loc_conf_t, rlimit_nofile),
+      &ngx_http_cli_gateway_rlimit_nofile_post },
+
+    { ngx_string("cli_gateway_priority"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cli_gateway_priority,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cli_gateway_max_running"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_cli_gateway_max_running,
@@ -741,6 +769,7 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
      *     conf->claim_accept = NULL;
      *     conf->user = NULL;
      *     conf->env = NULL;
+     *     conf->priority_set = 0;
      */
 
     conf->user = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
@@ -758,6 +787,9 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
     conf->output_max = NGX_CONF_UNSET;
     conf->max_args = NGX_CONF_UNSET_UINT;
     conf->max_arg_length = NGX_CONF_UNSET_SIZE;
+    conf->rlimit_cpu = NGX_CONF_UNSET;
+    conf->rlimit_as = NGX_CONF_UNSET;
+    conf->rlimit_nofile = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -821,6 +853,7 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* Linux refuses a longer argument (MAX_ARG_STRLEN, with its NUL) */
     ngx_conf_merge_size_value(conf->max_arg_length, prev->max_arg_length,
                               128 * 1024 - 1);
+    ngx_http_cli_gateway_merge_limits(conf, prev);
 
     if (conf->working_directory.len
         && conf->working_directory.data[0] != '/')

@@ -1,11 +1,14 @@
-// posix_spawn of the gateway's child with pipes, pidfd and its own group.
+// Spawning the gateway's child with pipes, pidfd and its own group.
 
 #include "cligw_process.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,28 +80,19 @@ int pidfd_open(pid_t pid)
     return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
-} // namespace
-
-int spawn_child(const SpawnSpec &spec, Child &child)
+// The usual way: glibc's posix_spawn, which takes its clone(CLONE_VM |
+// CLONE_VFORK) path with these attributes.
+int launch_posix_spawn(const SpawnSpec &spec, int out_w, int err_w,
+                       pid_t &pid)
 {
-    Pipe out, err;
-    int rc = out.open();
-    if (rc == 0) {
-        rc = err.open();
-    }
-    if (rc != 0) {
-        return rc;
-    }
-
+    int rc;
     FileActions fa;
     // dup2 clears close-on-exec on the copies; everything from 3 up is
     // closed, since nginx's own sockets are not close-on-exec.
     if ((rc = posix_spawn_file_actions_addopen(&fa.fa, 0, "/dev/null",
                                                O_RDONLY, 0)) != 0
-        || (rc = posix_spawn_file_actions_adddup2(&fa.fa, out.write.get(), 1))
-               != 0
-        || (rc = posix_spawn_file_actions_adddup2(&fa.fa, err.write.get(), 2))
-               != 0
+        || (rc = posix_spawn_file_actions_adddup2(&fa.fa, out_w, 1)) != 0
+        || (rc = posix_spawn_file_actions_adddup2(&fa.fa, err_w, 2)) != 0
         || (rc = posix_spawn_file_actions_addclosefrom_np(&fa.fa, 3)) != 0)
     {
         return rc;
@@ -127,8 +121,150 @@ int spawn_child(const SpawnSpec &spec, Child &child)
         return rc;
     }
 
+    return posix_spawn(&pid, spec.path, &fa.fa, &at.attr, spec.argv,
+                       spec.envp);
+}
+
+// posix_spawn has no attribute for resource limits or niceness, and set
+// after it returns they would come too late: the program already runs. So
+// a run with limits starts its child the way glibc's posix_spawn does
+// (clone with CLONE_VM | CLONE_VFORK on a stack of its own, the parent
+// suspended until execve), and the child sets them just before execve.
+struct CloneStart {
+    const SpawnSpec *spec;
+    int out_w;
+    int err_w;
+    volatile int err;   // the child's errno when it could not exec
+};
+
+// In place as fd `target`, without close-on-exec.
+bool move_fd(int fd, int target)
+{
+    if (fd == target) {
+        return fcntl(fd, F_SETFD, 0) != -1;
+    }
+    return dup2(fd, target) != -1;
+}
+
+bool close_from_3()
+{
+    if (close_range(3, ~0U, 0) == 0) {
+        return true;
+    }
+    if (errno != ENOSYS) {
+        return false;
+    }
+    // before Linux 5.9
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+        return false;
+    }
+    for (rlim_t fd = 3; fd < rl.rlim_cur; fd++) {
+        ::close(static_cast<int>(fd));
+    }
+    return true;
+}
+
+bool set_limit(int resource, rlim_t value)
+{
+    if (value == ChildLimits::unset) {
+        return true;
+    }
+    struct rlimit rl = {value, value};
+    return setrlimit(resource, &rl) == 0;
+}
+
+// Runs in the child, on the parent's memory: system calls only, no
+// allocation, no exceptions, and every signal blocked until the
+// dispositions are back to default.
+int start_cloned_child(void *arg)
+{
+    CloneStart *cs = static_cast<CloneStart *>(arg);
+    const SpawnSpec &spec = *cs->spec;
+    const ChildLimits &lim = spec.limits;
+
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        sigaction(sig, &dfl, nullptr); // EINVAL for KILL, STOP, glibc's own
+    }
+
+    sigset_t none;
+    sigemptyset(&none);
+
+    int devnull = open("/dev/null", O_RDONLY);
+    if (setpgid(0, 0) == -1 || devnull == -1 || !move_fd(devnull, 0)
+        || !move_fd(cs->out_w, 1) || !move_fd(cs->err_w, 2)
+        || !close_from_3()
+        || (spec.cwd != nullptr && chdir(spec.cwd) == -1)
+        || !set_limit(RLIMIT_CPU, lim.cpu_seconds)
+        || !set_limit(RLIMIT_AS, lim.address_space)
+        || !set_limit(RLIMIT_NOFILE, lim.open_files)
+        || (lim.has_nice && setpriority(PRIO_PROCESS, 0, lim.nice) == -1)
+        || sigprocmask(SIG_SETMASK, &none, nullptr) == -1)
+    {
+        cs->err = errno;
+        _exit(127);
+    }
+
+    execve(spec.path, spec.argv, spec.envp);
+    cs->err = errno;
+    _exit(127);
+}
+
+int launch_cloned(const SpawnSpec &spec, int out_w, int err_w, pid_t &pid)
+{
+    constexpr std::size_t stack_size = 64 * 1024;
+
+    void *stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        return errno;
+    }
+
+    CloneStart cs{&spec, out_w, err_w, 0};
+
+    // No nginx signal handler may run in the child, on the shared memory.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    pid_t p = clone(start_cloned_child, static_cast<char *>(stack) + stack_size,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, &cs);
+    int rc = p == -1 ? errno : 0;
+
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    munmap(stack, stack_size);
+
+    if (rc == 0 && cs.err != 0) {
+        rc = cs.err;
+        while (waitpid(p, nullptr, 0) == -1 && errno == EINTR) {
+        }
+    }
+    if (rc == 0) {
+        pid = p;
+    }
+    return rc;
+}
+
+} // namespace
+
+int spawn_child(const SpawnSpec &spec, Child &child)
+{
+    Pipe out, err;
+    int rc = out.open();
+    if (rc == 0) {
+        rc = err.open();
+    }
+    if (rc != 0) {
+        return rc;
+    }
+
     pid_t pid;
-    rc = posix_spawn(&pid, spec.path, &fa.fa, &at.attr, spec.argv, spec.envp);
+    rc = spec.limits.any()
+             ? launch_cloned(spec, out.write.get(), err.write.get(), pid)
+             : launch_posix_spawn(spec, out.write.get(), err.write.get(), pid);
     if (rc != 0) {
         return rc;
     }

@@ -1,6 +1,7 @@
 // Starting, signalling and reaping the gateway's child (no nginx types).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
@@ -27,11 +28,30 @@ private:
     int fd_ = -1;
 };
 
+// Resource limits and niceness of the child; each is set as both the soft
+// and the hard limit, so the program cannot raise it again.
+struct ChildLimits {
+    static constexpr rlim_t unset = RLIM_INFINITY;
+
+    rlim_t cpu_seconds = unset;    // RLIMIT_CPU
+    rlim_t address_space = unset;  // RLIMIT_AS, bytes
+    rlim_t open_files = unset;     // RLIMIT_NOFILE
+    bool has_nice = false;
+    int nice = 0;                  // setpriority(), -20..19
+
+    bool any() const
+    {
+        return cpu_seconds != unset || address_space != unset
+               || open_files != unset || has_nice;
+    }
+};
+
 struct SpawnSpec {
     const char *path;          // absolute
     char *const *argv;         // argv[0] is the path, NULL-terminated
     char *const *envp;         // NULL-terminated
     const char *cwd;           // NULL: inherit
+    ChildLimits limits;        // none by default
 };
 
 struct Child {
@@ -45,7 +65,9 @@ struct Child {
 
 // Starts the program without a shell: stdin /dev/null, stdout and stderr
 // pipes, no other descriptor, its own process group, default signal
-// dispositions and an empty signal mask. Returns 0 or an errno value.
+// dispositions and an empty signal mask, and spec.limits in force before
+// its first instruction. Returns 0 or an errno value (also when a limit
+// cannot be set: the program then does not run).
 int spawn_child(const SpawnSpec &spec, Child &child);
 
 // What the original (Rust std::io::Error) prints for an errno value:

@@ -20,6 +20,7 @@ extern "C" {
 namespace cligw {
 class Run;
 struct JwtKey;
+struct ChildLimits;
 }
 
 
@@ -58,6 +59,13 @@ typedef struct {
     off_t                       output_max;
     ngx_uint_t                  max_args;
     size_t                      max_arg_length;
+
+    /* the child's limits; unset: the worker's */
+    time_t                      rlimit_cpu;
+    off_t                       rlimit_as;
+    ngx_int_t                   rlimit_nofile;
+    ngx_int_t                   priority;
+    ngx_flag_t                  priority_set;  /* -1 is a valid priority */
 
     /* where "cli_gateway" is, for messages of the merge */
     u_char                     *conf_file;
@@ -139,6 +147,17 @@ void ngx_http_cli_gateway_record_group(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_pid_t pgid);
 void ngx_http_cli_gateway_forget_group(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_pid_t pgid);
+
+/* rlimit.cpp: the child's resource limits and niceness */
+extern ngx_conf_post_handler_pt  ngx_http_cli_gateway_rlimit_cpu_post;
+extern ngx_conf_post_handler_pt  ngx_http_cli_gateway_rlimit_as_post;
+extern ngx_conf_post_handler_pt  ngx_http_cli_gateway_rlimit_nofile_post;
+char *ngx_http_cli_gateway_priority(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_cli_gateway_merge_limits(ngx_http_cli_gateway_loc_conf_t *conf,
+    ngx_http_cli_gateway_loc_conf_t *prev);
+cligw::ChildLimits ngx_http_cli_gateway_child_limits(
+    ngx_http_cli_gateway_loc_conf_t *glcf);
 
 /* variables.cpp */
 ngx_int_t ngx_http_cli_gateway_add_variables(ngx_conf_t *cf);

@@ -1310,6 +1310,7 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     spec.envp = envp.data();
     spec.cwd = glcf->working_directory.len
                ? (char *) glcf->working_directory.data : nullptr;
+    spec.limits = ngx_http_cli_gateway_child_limits(glcf);
 
     static ngx_str_t  nobody = ngx_string("-");
 
