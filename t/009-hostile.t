@@ -210,3 +210,15 @@ POST /cli
 --- json_error
 unauthorized
 Invalid token: not a compact JWS
+
+
+
+=== TEST 13: pipelined requests on one connection each run, in order
+--- pipelined_requests eval
+["POST /cli\n{\"args\": [\"-c\", \"echo first; exit 3\"]}",
+ "POST /cli\n{\"args\": [\"-c\", \"echo second\"]}"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[CliGateway::sse_pattern("started\nstdout first\nexit_code 3"),
+ CliGateway::sse_pattern("started\nstdout second\nexit_code 0")]

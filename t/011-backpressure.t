@@ -1,0 +1,44 @@
+# A slow client: the module stops reading the program's pipes while nginx
+# cannot send, so the program blocks on its own writes and the worker does
+# not buffer its output. The client is t/lib/slow-reader.py, itself run
+# through the gateway, reading a flood from a second server.
+
+use lib 't/lib';
+use Cwd qw(abs_path);
+use Test::Nginx::Socket 'no_plan';
+use CliGateway;
+
+$ENV{TEST_NGINX_SLOW_READER} = abs_path('t/lib/slow-reader.py');
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a writer of 200 MB to a client reading 1 MB/s blocks; the worker stays small
+--- http_config
+    server {
+        listen 127.0.0.1:1991;
+        location = /flood {
+            cli_gateway /usr/bin/python3;
+            cli_gateway_admin_claim $http_x_role admin;
+        }
+    }
+--- config
+    location = /cli {
+        cli_gateway /usr/bin/python3;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request eval
+"POST /cli\n" . qq({"args": ["$ENV{TEST_NGINX_SLOW_READER}", "http://127.0.0.1:1991/flood"]})
+--- sse
+started
+stdout writer still running: True
+stdout writer blocked below 40 MB: True
+stdout worker grew less than 16 MB: True
+stdout writer gone after the disconnect: True
+...
+exit_code 0
+--- error_log eval
+qr/cli_gateway: request ended before pid \d+, stopping it/
+--- timeout: 20

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""A slow client of a gateway stream, run as a gateway program by
+t/011-backpressure.t: it asks URL to run a writer that floods stdout, reads
+the stream slowly for a while, and prints what it saw of the writer (how
+much it could write) and of the worker (how much it grew). Then it goes
+away and checks that the writer is stopped.
+
+usage: slow-reader.py URL"""
+
+import json
+import os
+import socket
+import sys
+import time
+from urllib.parse import urlsplit
+
+TOTAL = 200 * 1000 * 1000         # what the writer tries to write
+READ_SECONDS = 3                  # how long we read, slowly
+READ_RATE = 1000 * 1000           # bytes a second
+
+WRITER = ("import sys\n"
+          "line = b'x' * 99 + b'\\n'\n"
+          "w = sys.stdout.buffer\n"
+          f"for _ in range({TOTAL // 100}): w.write(line)\n")
+
+
+def proc_field(pid, name, key):
+    with open(f"/proc/{pid}/{name}") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+def gone(pid):
+    """Reaped: not running, and not a zombie waiting for the worker."""
+    return not os.path.exists(f"/proc/{pid}")
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    url = urlsplit(sys.argv[1])
+    body = json.dumps({"args": ["-c", WRITER], "timeout_secs": 60}).encode()
+    sock = socket.create_connection((url.hostname, url.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.sendall(b"POST " + url.path.encode() + b" HTTP/1.1\r\n"
+                 b"Host: localhost\r\nX-Role: admin\r\n"
+                 b"Content-Type: application/json\r\n"
+                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+                 + body)
+
+    data = b""
+    while b'"pid":' not in data or b"}" not in data.split(b'"pid":')[1]:
+        data += sock.recv(4096)
+    pid = int(data.split(b'"pid":')[1].split(b"}")[0])
+    worker = proc_field(pid, "status", "PPid:")
+    rss_before = proc_field(worker, "status", "VmRSS:")
+
+    received = len(data)
+    deadline = time.monotonic() + READ_SECONDS
+    while time.monotonic() < deadline:
+        received += len(sock.recv(READ_RATE // 20))
+        time.sleep(0.05)
+
+    written = proc_field(pid, "io", "wchar:")
+    grown_kb = proc_field(worker, "status", "VmRSS:") - rss_before
+
+    # Without backpressure the writer is done in a fraction of a second and
+    # the worker holds its 200 MB; with it, the writer waits on a full pipe.
+    print("writer still running:", not gone(pid))
+    print("writer blocked below 40 MB:", written < 40 * 1000 * 1000)
+    print("worker grew less than 16 MB:", grown_kb < 16 * 1024)
+
+    sock.close()
+    for _ in range(100):
+        if gone(pid):
+            break
+        time.sleep(0.05)
+    print("writer gone after the disconnect:", gone(pid))
+    print(f"written {written} received {received} grown {grown_kb} kB",
+          file=sys.stderr)
+
+
+main()
