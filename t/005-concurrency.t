@@ -79,3 +79,45 @@ SH
 started
 stdout 0
 exit_code 1
+
+
+
+=== TEST 3: the worker's descriptors are back to their count after runs of every kind
+Normal exits, timeouts and clients that go away, 20 of each.
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_env PORT $server_port;
+    }
+--- request eval
+require JSON::PP;
+my $script = <<'SH';
+post() {
+    curl -sS -N -o /dev/null "$@" -H 'X-Role: admin' \
+         -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/cli"
+}
+before=$(ls /proc/$PPID/fd | wc -l)
+i=1
+while [ "$i" -le 20 ]; do
+    post -d '{"args":["-c","echo out; exit 3"]}' &
+    post -d '{"args":["-c","sleep 30.77"],"timeout_secs":0}' &
+    post --max-time 0.2 -d '{"args":["-c","echo; sleep 30.77"]}' 2>/dev/null &
+    wait
+    i=$((i + 1))
+done
+sleep 0.5
+after=$(ls /proc/$PPID/fd | wc -l)
+echo "worker descriptors: $((after - before)) more"
+pgrep -x -f 'sleep 30.77' | wc -l
+SH
+"POST /cli\n" . JSON::PP::encode_json({ args => ["-c", $script] })
+--- timeout: 30
+--- sse
+started
+stdout worker descriptors: 0 more
+stdout 0
+exit_code 0
+--- no_error_log
+[alert]
+[crit]
