@@ -5,9 +5,11 @@
 #include <cjson/cJSON.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 #include <openssl/hmac.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include <array>
@@ -29,6 +31,18 @@ struct BioDeleter {
 };
 struct SigDeleter {
     void operator()(ECDSA_SIG *s) const { ECDSA_SIG_free(s); }
+};
+struct BnDeleter {
+    void operator()(BIGNUM *b) const { BN_free(b); }
+};
+struct PkeyCtxDeleter {
+    void operator()(EVP_PKEY_CTX *c) const { EVP_PKEY_CTX_free(c); }
+};
+struct ParamBldDeleter {
+    void operator()(OSSL_PARAM_BLD *b) const { OSSL_PARAM_BLD_free(b); }
+};
+struct ParamDeleter {
+    void operator()(OSSL_PARAM *p) const { OSSL_PARAM_free(p); }
 };
 
 // Strict base64url without padding: false on any other byte.
@@ -181,6 +195,179 @@ JwtResult fail(std::string why)
     return r;
 }
 
+// RS256: RSA of at least 2048 bits; ES256: EC P-256.
+bool public_key_fits(JwtAlg alg, EVP_PKEY *pkey, std::string &error)
+{
+    if (alg == JwtAlg::rs256) {
+        if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+            error = "an RS256 key must be an RSA public key";
+            return false;
+        }
+        if (EVP_PKEY_get_bits(pkey) < 2048) {
+            error = "an RS256 key needs at least 2048 bits";
+            return false;
+        }
+        return true;
+    }
+
+    char curve[64] = "";
+    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC
+        || EVP_PKEY_get_utf8_string_param(pkey, "group", curve,
+                                          sizeof(curve), nullptr) != 1
+        || std::string_view(curve) != "prime256v1")
+    {
+        error = "an ES256 key must be an EC P-256 public key";
+        return false;
+    }
+    return true;
+}
+
+bool secret_fits(std::string_view secret, std::string &error)
+{
+    if (secret.size() < 32) {
+        error = "an HS256 secret needs at least 32 bytes";
+        return false;
+    }
+    return true;
+}
+
+// The base64url member `name` of a JWK, decoded; false when absent or bad.
+bool jwk_bytes(const cJSON *jwk, const char *name, std::string &out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(jwk, name);
+    return cJSON_IsString(v) && base64url_decode(v->valuestring, out)
+           && !out.empty();
+}
+
+// A public key from OpenSSL parameters of `type` ("RSA", "EC").
+EVP_PKEY *pkey_from_params(const char *type, const OSSL_PARAM *params)
+{
+    std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
+        EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+    EVP_PKEY *pkey = nullptr;
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1
+        || EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY,
+                             const_cast<OSSL_PARAM *>(params)) != 1)
+    {
+        return nullptr;
+    }
+    return pkey;
+}
+
+EVP_PKEY *rsa_from_jwk(const cJSON *jwk)
+{
+    std::string n, e;
+    if (!jwk_bytes(jwk, "n", n) || !jwk_bytes(jwk, "e", e)) {
+        return nullptr;
+    }
+    std::unique_ptr<BIGNUM, BnDeleter> bn(BN_bin2bn(
+        reinterpret_cast<const unsigned char *>(n.data()),
+        static_cast<int>(n.size()), nullptr));
+    std::unique_ptr<BIGNUM, BnDeleter> be(BN_bin2bn(
+        reinterpret_cast<const unsigned char *>(e.data()),
+        static_cast<int>(e.size()), nullptr));
+    std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+    if (!bn || !be || !bld
+        || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn.get())
+               != 1
+        || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, be.get())
+               != 1)
+    {
+        return nullptr;
+    }
+    std::unique_ptr<OSSL_PARAM, ParamDeleter> params(
+        OSSL_PARAM_BLD_to_param(bld.get()));
+    return params ? pkey_from_params("RSA", params.get()) : nullptr;
+}
+
+EVP_PKEY *p256_from_jwk(const cJSON *jwk)
+{
+    std::string x, y;
+    const cJSON *crv = cJSON_GetObjectItemCaseSensitive(jwk, "crv");
+    if (!cJSON_IsString(crv) || std::string_view(crv->valuestring) != "P-256"
+        || !jwk_bytes(jwk, "x", x) || !jwk_bytes(jwk, "y", y)
+        || x.size() != 32 || y.size() != 32)
+    {
+        return nullptr;
+    }
+    std::string point = "\x04" + x + y;    // uncompressed
+    char group[] = "prime256v1";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, &point[0],
+                                          point.size()),
+        OSSL_PARAM_construct_end()
+    };
+    return pkey_from_params("EC", params);
+}
+
+// One member of a JWK Set: false with `error` when it is broken, true with
+// an empty `usable` when it is for something else.
+bool jwk_to_key(const cJSON *jwk, JwtKey &key, bool &usable,
+                std::string &error)
+{
+    const cJSON *kty = cJSON_GetObjectItemCaseSensitive(jwk, "kty");
+    const cJSON *use = cJSON_GetObjectItemCaseSensitive(jwk, "use");
+    const cJSON *alg = cJSON_GetObjectItemCaseSensitive(jwk, "alg");
+    const cJSON *kid = cJSON_GetObjectItemCaseSensitive(jwk, "kid");
+
+    usable = false;
+    if (!cJSON_IsObject(jwk) || !cJSON_IsString(kty)) {
+        error = "a key without \"kty\"";
+        return false;
+    }
+    if (kid && !cJSON_IsString(kid)) {
+        error = "a \"kid\" that is not a string";
+        return false;
+    }
+    std::string_view type = kty->valuestring;
+    if (type == "RSA") {
+        key.alg = JwtAlg::rs256;
+    } else if (type == "EC") {
+        key.alg = JwtAlg::es256;
+    } else if (type == "oct") {
+        key.alg = JwtAlg::hs256;
+    } else {
+        return true;
+    }
+    if ((use && !(cJSON_IsString(use)
+                  && std::string_view(use->valuestring) == "sig"))
+        || (alg && !(cJSON_IsString(alg)
+                     && std::string_view(alg->valuestring)
+                            == alg_name(key.alg))))
+    {
+        return true;
+    }
+
+    key.kid = kid ? kid->valuestring : "";
+    std::string what = key.kid.empty() ? std::string("a key")
+                                       : "key \"" + key.kid + "\"";
+
+    if (key.alg == JwtAlg::hs256) {
+        if (!jwk_bytes(jwk, "k", key.secret)) {
+            error = what + ": no \"k\"";
+            return false;
+        }
+        if (!secret_fits(key.secret, error)) {
+            error = what + ": " + error;
+            return false;
+        }
+    } else {
+        key.pkey.reset(key.alg == JwtAlg::rs256 ? rsa_from_jwk(jwk)
+                                                : p256_from_jwk(jwk));
+        if (!key.pkey) {
+            error = what + ": not a valid " + alg_name(key.alg) + " key";
+            return false;
+        }
+        if (!public_key_fits(key.alg, key.pkey.get(), error)) {
+            error = what + ": " + error;
+            return false;
+        }
+    }
+    usable = true;
+    return true;
+}
+
 } // namespace
 
 bool parse_jwt_alg(std::string_view name, JwtAlg &alg)
@@ -204,8 +391,7 @@ std::unique_ptr<JwtKey> load_jwt_key(JwtAlg alg, std::string_view file,
         if (!file.empty() && file.back() == '\n') {
             file.remove_suffix(1);
         }
-        if (file.size() < 32) {
-            error = "an HS256 secret needs at least 32 bytes";
+        if (!secret_fits(file, error)) {
             return nullptr;
         }
         key->secret.assign(file.data(), file.size());
@@ -223,32 +409,62 @@ std::unique_ptr<JwtKey> load_jwt_key(JwtAlg alg, std::string_view file,
         return nullptr;
     }
 
-    if (alg == JwtAlg::rs256) {
-        if (EVP_PKEY_get_base_id(key->pkey.get()) != EVP_PKEY_RSA) {
-            error = "an RS256 key must be an RSA public key";
-            return nullptr;
-        }
-        if (EVP_PKEY_get_bits(key->pkey.get()) < 2048) {
-            error = "an RS256 key needs at least 2048 bits";
-            return nullptr;
-        }
-        return key;
-    }
-
-    char curve[64] = "";
-    if (EVP_PKEY_get_base_id(key->pkey.get()) != EVP_PKEY_EC
-        || EVP_PKEY_get_utf8_string_param(key->pkey.get(), "group", curve,
-                                          sizeof(curve), nullptr) != 1
-        || std::string_view(curve) != "prime256v1")
-    {
-        error = "an ES256 key must be an EC P-256 public key";
+    if (!public_key_fits(alg, key->pkey.get(), error)) {
         return nullptr;
     }
     return key;
 }
 
-JwtResult verify_jwt(std::string_view token, const JwtKey &key,
-                     const JwtRules &rules)
+std::unique_ptr<JwtKeys> load_jwks(std::string_view file, std::string &error)
+{
+    std::unique_ptr<cJSON, JsonDeleter> set(
+        cJSON_ParseWithLength(file.data(), file.size()));
+    const cJSON *list = set ? cJSON_GetObjectItemCaseSensitive(set.get(),
+                                                               "keys")
+                            : nullptr;
+    if (!cJSON_IsArray(list)) {
+        error = "not a JWK Set: no \"keys\" array";
+        return nullptr;
+    }
+
+    auto keys = std::make_unique<JwtKeys>();
+    for (const cJSON *jwk = list->child; jwk; jwk = jwk->next) {
+        JwtKey key;
+        bool usable;
+        if (!jwk_to_key(jwk, key, usable, error)) {
+            return nullptr;
+        }
+        if (!usable) {
+            continue;
+        }
+        for (const JwtKey &other : *keys) {
+            if (other.kid == key.kid) {
+                error = key.kid.empty()
+                            ? "with several keys, each needs a \"kid\""
+                            : "two keys with \"kid\" \"" + key.kid + "\"";
+                return nullptr;
+            }
+        }
+        keys->push_back(std::move(key));
+    }
+
+    if (keys->empty()) {
+        error = "no RS256, ES256 or HS256 signing key in the set";
+        return nullptr;
+    }
+    if (keys->size() > 1 && keys->front().kid.empty()) {
+        error = "with several keys, each needs a \"kid\"";
+        return nullptr;
+    }
+    return keys;
+}
+
+namespace {
+
+// verify_jwt with the key `pick` chooses by the header.
+template <typename Pick>
+JwtResult verify_with(std::string_view token, const JwtRules &rules,
+                      Pick pick)
 {
     std::size_t dot1 = token.find('.');
     std::size_t dot2 = dot1 == std::string_view::npos
@@ -274,6 +490,12 @@ JwtResult verify_jwt(std::string_view token, const JwtKey &key,
     if (!cJSON_IsString(alg)) {
         return fail("bad header");
     }
+    std::string why;
+    const JwtKey *picked = pick(h.get(), why);
+    if (picked == nullptr) {
+        return fail(why);
+    }
+    const JwtKey &key = *picked;
     if (std::string_view(alg->valuestring) != alg_name(key.alg)) {
         // never "none", never another algorithm with this key
         return fail(std::string("algorithm ") + alg->valuestring
@@ -341,6 +563,41 @@ JwtResult verify_jwt(std::string_view token, const JwtKey &key,
         }
     }
     return r;
+}
+
+} // namespace
+
+JwtResult verify_jwt(std::string_view token, const JwtKey &key,
+                     const JwtRules &rules)
+{
+    return verify_with(token, rules,
+                       [&key](const cJSON *, std::string &) { return &key; });
+}
+
+JwtResult verify_jwt(std::string_view token, const JwtKeys &keys,
+                     const JwtRules &rules)
+{
+    return verify_with(token, rules,
+                       [&keys](const cJSON *header,
+                               std::string &why) -> const JwtKey * {
+        const cJSON *kid = cJSON_GetObjectItemCaseSensitive(header, "kid");
+        if (keys.size() == 1 && (kid == nullptr || keys[0].kid.empty())) {
+            return &keys[0];
+        }
+        if (kid == nullptr) {
+            why = "no key id";
+            return nullptr;
+        }
+        if (cJSON_IsString(kid)) {
+            for (const JwtKey &key : keys) {
+                if (key.kid == kid->valuestring) {
+                    return &key;
+                }
+            }
+        }
+        why = "unknown key id";
+        return nullptr;
+    });
 }
 
 std::string_view strip_bearer(std::string_view value)

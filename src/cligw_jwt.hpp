@@ -19,12 +19,16 @@ struct PkeyDeleter {
     void operator()(EVP_PKEY *k) const { EVP_PKEY_free(k); }
 };
 
-// The one key a location accepts, and so the one algorithm.
+// A key, and so the one algorithm it verifies.
 struct JwtKey {
     JwtAlg alg = JwtAlg::hs256;
+    std::string kid;                                 // from a JWK Set
     std::string secret;                              // HS256
     std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey;     // RS256, ES256
 };
+
+// The keys a location accepts: the one of a key file, or a JWK Set's.
+using JwtKeys = std::vector<JwtKey>;
 
 // "HS256" -> hs256; false for anything else (including "none").
 bool parse_jwt_alg(std::string_view name, JwtAlg &alg);
@@ -34,6 +38,12 @@ bool parse_jwt_alg(std::string_view name, JwtAlg &alg);
 // ES256 (EC P-256). Returns an empty pointer with `error` set.
 std::unique_ptr<JwtKey> load_jwt_key(JwtAlg alg, std::string_view file,
                                      std::string &error);
+
+// A JWK Set (RFC 7517): {"keys": [...]}. Keys of kty RSA (RS256, at least
+// 2048 bits), EC P-256 (ES256) and oct (HS256, at least 32 bytes) are
+// taken; keys for another use or algorithm are left out. With several
+// keys each needs a distinct "kid". Returns an empty pointer with `error`.
+std::unique_ptr<JwtKeys> load_jwks(std::string_view file, std::string &error);
 
 struct JwtRules {
     std::time_t now = 0;
@@ -53,6 +63,11 @@ struct JwtResult {
 // A compact JWS: header.payload.signature, base64url without padding.
 // The header's "alg" must be the key's algorithm.
 JwtResult verify_jwt(std::string_view token, const JwtKey &key,
+                     const JwtRules &rules);
+
+// The same with the key the header's "kid" names; a token without "kid"
+// needs a set of one key, and one key without "kid" takes any token.
+JwtResult verify_jwt(std::string_view token, const JwtKeys &keys,
                      const JwtRules &rules);
 
 // "Bearer abc" -> "abc" (scheme case-insensitive); other values as they are.

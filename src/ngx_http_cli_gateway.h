@@ -42,7 +42,7 @@ typedef struct {
     ngx_flag_t                  clear_env;
 
     ngx_http_complex_value_t   *jwt;          /* the token, if verified */
-    cligw::JwtKey              *jwt_key;
+    std::vector<cligw::JwtKey> *jwt_keys;     /* cligw::JwtKeys */
     time_t                      jwt_leeway;
     ngx_str_t                   jwt_issuer;
     ngx_str_t                   jwt_audience;

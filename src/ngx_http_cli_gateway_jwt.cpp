@@ -12,7 +12,7 @@
 #include "cligw_jwt.hpp"
 
 
-static void ngx_http_cli_gateway_free_key(void *data);
+static void ngx_http_cli_gateway_free_keys(void *data);
 static ngx_int_t ngx_http_cli_gateway_unauthorized(ngx_http_request_t *r,
     const char *challenge, std::string_view message);
 
@@ -24,21 +24,23 @@ ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         (ngx_http_cli_gateway_loc_conf_t *) conf;
 
     ngx_str_t           *value, path;
+    ngx_uint_t           jwks;
     cligw::JwtAlg        alg;
     ngx_pool_cleanup_t  *cln;
 
-    if (glcf->jwt_key) {
+    if (glcf->jwt_keys) {
         return (char *) "is duplicate";
     }
 
     value = (ngx_str_t *) cf->args->elts;
+    std::string_view kind((char *) value[1].data, value[1].len);
+    jwks = kind == "JWKS";
 
-    if (!cligw::parse_jwt_alg(std::string_view((char *) value[1].data,
-                                               value[1].len), alg))
-    {
+    if (!jwks && !cligw::parse_jwt_alg(kind, alg)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"cli_gateway_jwt_key\": unknown algorithm "
-                           "\"%V\", use HS256, RS256 or ES256", &value[1]);
+                           "\"%V\", use HS256, RS256, ES256 or JWKS",
+                           &value[1]);
         return (char *) NGX_CONF_ERROR;
     }
 
@@ -48,7 +50,7 @@ ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     std::string error;
-    std::unique_ptr<cligw::JwtKey> key;
+    std::unique_ptr<cligw::JwtKeys> keys;
 
     try {
         std::ifstream in(std::string((char *) path.data, path.len),
@@ -62,13 +64,23 @@ ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         std::string file((std::istreambuf_iterator<char>(in)),
                          std::istreambuf_iterator<char>());
-        key = cligw::load_jwt_key(alg, file, error);
+        if (jwks) {
+            keys = cligw::load_jwks(file, error);
+
+        } else {
+            std::unique_ptr<cligw::JwtKey> key =
+                cligw::load_jwt_key(alg, file, error);
+            if (key) {
+                keys = std::make_unique<cligw::JwtKeys>();
+                keys->push_back(std::move(*key));
+            }
+        }
 
     } catch (const std::exception &e) {
         error = e.what();
     }
 
-    if (!key) {
+    if (!keys) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"cli_gateway_jwt_key\" \"%V\": %s", &path,
                            error.c_str());
@@ -80,18 +92,18 @@ ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return (char *) NGX_CONF_ERROR;
     }
 
-    glcf->jwt_key = key.release();
-    cln->handler = ngx_http_cli_gateway_free_key;
-    cln->data = glcf->jwt_key;
+    glcf->jwt_keys = keys.release();
+    cln->handler = ngx_http_cli_gateway_free_keys;
+    cln->data = glcf->jwt_keys;
 
     return NGX_CONF_OK;
 }
 
 
 static void
-ngx_http_cli_gateway_free_key(void *data)
+ngx_http_cli_gateway_free_keys(void *data)
 {
-    delete (cligw::JwtKey *) data;
+    delete (cligw::JwtKeys *) data;
 }
 
 
@@ -133,7 +145,7 @@ ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
     rules.audience = std::string_view((char *) glcf->jwt_audience.data,
                                       glcf->jwt_audience.len);
 
-    cligw::JwtResult result = cligw::verify_jwt(token, *glcf->jwt_key, rules);
+    cligw::JwtResult result = cligw::verify_jwt(token, *glcf->jwt_keys, rules);
 
     if (!result.ok) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

@@ -251,7 +251,60 @@ qr/"message":"Invalid token: bad signature"/,
 
 
 
-=== TEST 10: cli_gateway_jwt without a key fails nginx -t
+=== TEST 10: a JWK Set: the token's kid picks the key
+--- config
+    location = /cli {
+        cli_gateway /bin/echo;
+        cli_gateway_jwt $http_authorization;
+        cli_gateway_jwt_key JWKS $TEST_NGINX_JWT_DIR/jwks.json;
+        cli_gateway_admin_claim $cli_gateway_jwt_claim_user_type admin;
+    }
+--- more_headers eval
+[
+map { "Content-Type: application/json\nAuthorization: Bearer $_" }
+CliGatewayJwt::jwt("RS256", '{"user_type":"admin"}',
+                   header => '{"alg":"RS256","kid":"rsa-1"}'),
+CliGatewayJwt::jwt("ES256", '{"user_type":"admin"}',
+                   header => '{"alg":"ES256","kid":"ec-1"}'),
+CliGatewayJwt::jwt("RS256", '{"user_type":"admin"}',
+                   header => '{"alg":"RS256","kid":"ec-1"}'),
+CliGatewayJwt::jwt("RS256", '{"user_type":"admin"}',
+                   header => '{"alg":"RS256","kid":"rsa-2"}'),
+CliGatewayJwt::jwt("RS256", '{"user_type":"admin"}'),
+]
+--- request eval
+[ ("POST /cli\n{\"args\": [\"ran\"]}") x 5 ]
+--- error_code eval
+[200, 200, 401, 401, 401]
+--- response_body_like eval
+[
+qr/"data":"ran\\n"/,
+qr/"data":"ran\\n"/,
+qr/"message":"Invalid token: algorithm RS256 not accepted"/,
+qr/"message":"Invalid token: unknown key id"/,
+qr/"message":"Invalid token: no key id"/,
+]
+
+
+
+=== TEST 11: a JWK Set without a usable key fails nginx -t
+--- config
+    location = /cli {
+        cli_gateway /bin/echo;
+        cli_gateway_jwt $http_authorization;
+        cli_gateway_jwt_key JWKS $TEST_NGINX_JWT_DIR/hs.secret;
+        cli_gateway_admin_claim $cli_gateway_jwt_claim_user_type admin;
+    }
+--- request
+POST /cli
+--- must_die
+--- error_log
+"cli_gateway_jwt_key" "
+hs.secret": not a JWK Set: no "keys" array
+
+
+
+=== TEST 12: cli_gateway_jwt without a key fails nginx -t
 --- config
     location = /cli {
         cli_gateway /bin/sh;
@@ -266,7 +319,7 @@ POST /cli
 
 
 
-=== TEST 11: a key of the wrong type fails nginx -t
+=== TEST 13: a key of the wrong type fails nginx -t
 --- config
     location = /cli {
         cli_gateway /bin/sh;
@@ -282,7 +335,7 @@ an RS256 key must be an RSA public key
 
 
 
-=== TEST 12: a short HS256 secret fails nginx -t
+=== TEST 14: a short HS256 secret fails nginx -t
 --- config
     location = /cli {
         cli_gateway /bin/sh;

@@ -1,4 +1,5 @@
-// libFuzzer: JWT parsing and verification against a fixed HS256 key.
+// libFuzzer: JWT parsing and verification against a fixed HS256 key, and
+// the same input read as a JWK Set.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,5 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                            rules);
     // nothing passes without the key: a forged token would be a bug
     if (r.ok) __builtin_trap();
+
+    std::string error;
+    auto keys = cligw::load_jwks(in, error);
+    if (keys == nullptr && error.empty()) __builtin_trap();
     return 0;
 }

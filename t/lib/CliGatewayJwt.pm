@@ -31,6 +31,37 @@ open my $out, '>', "$dir/hs.secret" or die "$!\n";
 print $out "$secret\n";
 close $out;
 
+# jwks.json: the RSA key as "rsa-1", the EC key as "ec-1", the members
+# read off `openssl -text`
+sub hex_b64url {
+    (my $hex = shift) =~ s/[^0-9a-fA-F]//g;
+    $hex =~ s/^(?:00)+//;
+    return encode_base64url(pack 'H*', $hex);
+}
+
+sub key_text {
+    my $cmd = shift;
+    my $text = `openssl $cmd 2>/dev/null`;
+    die "openssl $cmd failed\n" if $?;
+    return $text;
+}
+
+my ($modulus) = key_text("rsa -pubin -in $dir/rsa.pub -noout -modulus")
+                =~ /Modulus=(\w+)/;
+my ($point) = key_text("ec -pubin -in $dir/ec.pub -noout -text")
+              =~ /pub:\s*((?:[0-9a-f]{2}:?\s*)+)/;
+(my $xy = $point) =~ s/[^0-9a-f]//g;
+$xy =~ s/^04//;
+
+open my $jwks, '>', "$dir/jwks.json" or die "$!\n";
+print $jwks '{"keys":['
+    . '{"kty":"RSA","kid":"rsa-1","use":"sig","n":"' . hex_b64url($modulus)
+    . '","e":"AQAB"},'
+    . '{"kty":"EC","kid":"ec-1","crv":"P-256","x":"'
+    . encode_base64url(pack 'H*', substr $xy, 0, 64) . '","y":"'
+    . encode_base64url(pack 'H*', substr $xy, 64, 64) . '"}]}';
+close $jwks;
+
 $ENV{TEST_NGINX_JWT_DIR} = $dir;
 
 sub sign_with_key {

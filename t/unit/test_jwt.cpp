@@ -65,6 +65,21 @@ static JwtResult check(std::string_view token, const JwtKey &key,
     return verify_jwt(token, key, rules);
 }
 
+static JwtResult check2(std::string_view token, const JwtKeys &keys)
+{
+    JwtRules rules;
+    rules.now = 1000;
+    return verify_jwt(token, keys, rules);
+}
+
+static void expect_error2(std::string_view token, const JwtKeys &keys,
+                          const char *error)
+{
+    JwtResult r = check2(token, keys);
+    assert_false(r.ok);
+    assert_bytes_equal(r.error, error);
+}
+
 static void expect_error(std::string_view token, const JwtKey &key,
                          const char *error, std::time_t now = 1000)
 {
@@ -224,6 +239,128 @@ static void test_public_keys(void **)
     EVP_PKEY_free(ec);
 }
 
+// The JWK of a public key: {"kty":...,"kid":KID, members}
+static std::string jwk(EVP_PKEY *pkey, const std::string &kid,
+                       const std::string &extra = "")
+{
+    std::string members;
+    if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
+        BIGNUM *n = nullptr, *e = nullptr;
+        EVP_PKEY_get_bn_param(pkey, "n", &n);
+        EVP_PKEY_get_bn_param(pkey, "e", &e);
+        std::string nb(BN_num_bytes(n), '\0'), eb(BN_num_bytes(e), '\0');
+        BN_bn2bin(n, (unsigned char *) &nb[0]);
+        BN_bn2bin(e, (unsigned char *) &eb[0]);
+        BN_free(n);
+        BN_free(e);
+        members = R"("kty":"RSA","n":")" + b64url(nb) + R"(","e":")"
+                  + b64url(eb) + "\"";
+    } else {
+        unsigned char pub[65];
+        size_t len = 0;
+        EVP_PKEY_get_octet_string_param(pkey, "pub", pub, sizeof(pub), &len);
+        members = R"("kty":"EC","crv":"P-256","x":")"
+                  + b64url(std::string((char *) pub + 1, 32)) + R"(","y":")"
+                  + b64url(std::string((char *) pub + 33, 32)) + "\"";
+    }
+    return "{" + members + (kid.empty() ? "" : R"(,"kid":")" + kid + "\"")
+           + extra + "}";
+}
+
+static std::string signed_with(EVP_PKEY *pkey, const std::string &header,
+                               bool ec)
+{
+    std::string in = b64url(header) + "." + b64url(R"({"sub":"u"})");
+    return in + "." + b64url(sign(pkey, in, ec));
+}
+
+static void test_jwks(void **)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", (size_t) 2048);
+    EVP_PKEY *rsa2 = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", (size_t) 2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    std::string error;
+
+    // an encryption key, an RS512 key and an OKP key are left out
+    std::string set = "{\"keys\":[" + jwk(rsa, "r1", R"(,"use":"sig")") + ","
+                      + jwk(ec, "e1", R"(,"alg":"ES256")") + ","
+                      + jwk(rsa2, "r2") + ","
+                      + jwk(rsa2, "enc", R"(,"use":"enc")") + ","
+                      + jwk(rsa2, "r512", R"(,"alg":"RS512")") + ","
+                      + R"({"kty":"OKP","crv":"Ed25519","x":"AA","kid":"o"},)"
+                      + R"({"kty":"oct","kid":"h1","k":")" + b64url(secret)
+                      + "\"}]}";
+    auto keys = load_jwks(set, error);
+    assert_non_null(keys.get());
+    assert_int_equal(keys->size(), 4);
+
+    assert_true(check2(signed_with(rsa, R"({"alg":"RS256","kid":"r1"})",
+                                   false), *keys).ok);
+    assert_true(check2(signed_with(rsa2, R"({"alg":"RS256","kid":"r2"})",
+                                   false), *keys).ok);
+    assert_true(check2(signed_with(ec, R"({"alg":"ES256","kid":"e1"})", true),
+                       *keys).ok);
+    assert_true(check2(hs256(R"({"alg":"HS256","kid":"h1"})", "{}"),
+                       *keys).ok);
+
+    // the kid picks the key, and the key the algorithm
+    expect_error2(signed_with(rsa, R"({"alg":"RS256","kid":"r2"})", false),
+                  *keys, "bad signature");
+    expect_error2(signed_with(rsa, R"({"alg":"RS256"})", false), *keys,
+                  "no key id");
+    expect_error2(signed_with(rsa, R"({"alg":"RS256","kid":"enc"})", false),
+                  *keys, "unknown key id");
+    expect_error2(signed_with(rsa, R"({"alg":"RS256","kid":7})", false),
+                  *keys, "unknown key id");
+    expect_error2(hs256(R"({"alg":"HS256","kid":"r1"})", "{}"), *keys,
+                  "algorithm HS256 not accepted");
+
+    // one key without kid takes any token; with a kid it must match
+    auto one = load_jwks("{\"keys\":[" + jwk(rsa, "") + "]}", error);
+    assert_non_null(one.get());
+    assert_true(check2(signed_with(rsa, R"({"alg":"RS256","kid":"x"})",
+                                   false), *one).ok);
+    one = load_jwks("{\"keys\":[" + jwk(rsa, "only") + "]}", error);
+    assert_true(check2(signed_with(rsa, R"({"alg":"RS256"})", false),
+                       *one).ok);
+    expect_error2(signed_with(rsa, R"({"alg":"RS256","kid":"x"})", false),
+                  *one, "unknown key id");
+
+    // sets refused at load time, with the reason
+    struct { std::string set; const char *error; } bad[] = {
+        { "[]", "not a JWK Set: no \"keys\" array" },
+        { R"({"keys":[]})", "no RS256, ES256 or HS256 signing key in the set" },
+        { "{\"keys\":[" + jwk(rsa, "") + "," + jwk(ec, "") + "]}",
+          "with several keys, each needs a \"kid\"" },
+        { "{\"keys\":[" + jwk(rsa, "a") + "," + jwk(ec, "a") + "]}",
+          "two keys with \"kid\" \"a\"" },
+        { R"({"keys":[{"kty":"RSA","kid":"k","n":"AQAB"}]})",
+          "key \"k\": not a valid RS256 key" },
+        { R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k","x":"AQAB","y":"AQAB"}]})",
+          "key \"k\": not a valid ES256 key" },
+        { R"({"keys":[{"kty":"oct","kid":"k","k":"c2hvcnQ"}]})",
+          "key \"k\": an HS256 secret needs at least 32 bytes" },
+        { R"({"keys":[{"n":"AQAB"}]})", "a key without \"kty\"" },
+        { R"({"keys":[{"kty":"RSA","kid":1}]})",
+          "a \"kid\" that is not a string" },
+    };
+    for (const auto &b : bad) {
+        error.clear();
+        assert_null(load_jwks(b.set, error).get());
+        assert_bytes_equal(error, b.error);
+    }
+
+    // a point that is not on the curve
+    std::string off = jwk(ec, "k");
+    std::size_t y = off.find(R"("y":")") + 5;
+    off[y + 3] = off[y + 3] == 'A' ? 'B' : 'A';
+    assert_null(load_jwks("{\"keys\":[" + off + "]}", error).get());
+
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(rsa2);
+    EVP_PKEY_free(ec);
+}
+
 static void test_bearer(void **)
 {
     assert_bytes_equal(std::string(strip_bearer("Bearer abc")), "abc");
@@ -241,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_time_and_audience),
         cmocka_unit_test(test_hostile_shapes),
         cmocka_unit_test(test_public_keys),
+        cmocka_unit_test(test_jwks),
         cmocka_unit_test(test_bearer),
     };
     return cmocka_run_group_tests_name("jwt", tests, NULL, NULL);
