@@ -19,7 +19,7 @@ static ngx_int_t ngx_http_cli_gateway_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cli_gateway_check(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf);
 static ngx_int_t ngx_http_cli_gateway_claim_ok(ngx_http_request_t *r,
-    ngx_http_cli_gateway_loc_conf_t *glcf);
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx);
 
 static char *ngx_http_cli_gateway(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -365,7 +365,17 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (ngx_http_cli_gateway_claim_ok(r, glcf)) {
+    if (ctx->user.len == 0) {
+        ngx_str_set(&ctx->log_user, "-");
+
+    } else {
+        ctx->log_user = ngx_http_cli_gateway_log_escape(r->pool, ctx->user);
+        if (ctx->log_user.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    switch (ngx_http_cli_gateway_claim_ok(r, glcf, ctx)) {
 
     case NGX_OK:
         break;
@@ -406,7 +416,7 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_cli_gateway_claim_ok(ngx_http_request_t *r,
-    ngx_http_cli_gateway_loc_conf_t *glcf)
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx)
 {
     ngx_str_t   value, *accept;
     ngx_uint_t  i;
@@ -425,9 +435,11 @@ ngx_http_cli_gateway_claim_ok(ngx_http_request_t *r,
         }
     }
 
+    value = ngx_http_cli_gateway_log_escape(r->pool, value);
+
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "cli_gateway: refused, admin claim \"%V\" not accepted",
-                  &value);
+                  "cli_gateway: refused user \"%V\", admin claim \"%V\" "
+                  "not accepted", &ctx->log_user, &value);
 
     return NGX_DECLINED;
 }
@@ -826,11 +838,11 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->jwt_issuer, prev->jwt_issuer, "");
     ngx_conf_merge_str_value(conf->jwt_audience, prev->jwt_audience, "");
 
-    if (conf->jwt_key == NULL) {
-        conf->jwt_key = prev->jwt_key;
+    if (conf->jwt_keys == NULL) {
+        conf->jwt_keys = prev->jwt_keys;
     }
 
-    if (conf->jwt && conf->jwt_key == NULL) {
+    if (conf->jwt && conf->jwt_keys == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"cli_gateway_jwt\" needs \"cli_gateway_jwt_key\"");
         return (char *) NGX_CONF_ERROR;

@@ -93,6 +93,7 @@ typedef struct {
     ngx_str_t                   context_id;
     ngx_str_t                   args;       /* escaped, for the log */
     ngx_str_t                   user;
+    ngx_str_t                   log_user;   /* escaped for error.log */
     ngx_array_t                *claims;     /* of ngx_keyval_t, from the JWT */
     ngx_msec_t                  started_at;
     ngx_msec_t                  duration;
@@ -115,6 +116,9 @@ ngx_int_t ngx_http_cli_gateway_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r);
 ngx_int_t ngx_http_cli_gateway_add_header(ngx_http_request_t *r,
     const char *key, const char *value);
+ngx_str_t ngx_http_cli_gateway_pool_string(ngx_pool_t *pool,
+    std::string_view s);
+ngx_str_t ngx_http_cli_gateway_log_escape(ngx_pool_t *pool, ngx_str_t value);
 
 /* jwt.cpp: cli_gateway_jwt */
 char *ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd,

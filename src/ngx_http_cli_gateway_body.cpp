@@ -102,14 +102,15 @@ ngx_http_cli_gateway_process_body(ngx_http_request_t *r)
 
     case cligw::ParseStatus::bad_json:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cli_gateway: refused, %s", parsed.message.c_str());
+                      "cli_gateway: refused user \"%V\", %s",
+                      &ctx->log_user, parsed.message.c_str());
         return ngx_http_cli_gateway_send_error(r, NGX_HTTP_BAD_REQUEST,
                                                "bad_request", parsed.message);
 
     case cligw::ParseStatus::invalid:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cli_gateway: refused, %s: %s",
-                      parsed.message.c_str(),
+                      "cli_gateway: refused user \"%V\", %s: %s",
+                      &ctx->log_user, parsed.message.c_str(),
                       parsed.errors.empty() ? ""
                           : parsed.errors[0].field.c_str());
         return ngx_http_cli_gateway_send_error(r, 422, "validation_error",
@@ -179,7 +180,7 @@ ngx_http_cli_gateway_refused(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "cli_gateway: refused user \"%V\" args %s: %s",
-                  &ctx->user, escaped.c_str(), message.c_str());
+                  &ctx->log_user, escaped.c_str(), message.c_str());
 
     return true;
 }

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <string>
 
+#include "cligw_error_body.hpp"
 #include "cligw_jwt.hpp"
 
 
@@ -148,9 +149,13 @@ ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
     cligw::JwtResult result = cligw::verify_jwt(token, *glcf->jwt_keys, rules);
 
     if (!result.ok) {
+        /* the error may quote the token's header */
+        std::string escaped;
+        cligw::log_append_escaped(escaped, result.error);
+
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "cli_gateway: refused, invalid token: %s",
-                      result.error.c_str());
+                      escaped.c_str());
         rc = ngx_http_cli_gateway_unauthorized(r,
                  "Bearer error=\"invalid_token\"",
                  "Invalid token: " + result.error);

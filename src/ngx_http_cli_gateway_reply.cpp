@@ -104,6 +104,36 @@ ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r)
 }
 
 
+ngx_str_t
+ngx_http_cli_gateway_pool_string(ngx_pool_t *pool, std::string_view s)
+{
+    ngx_str_t  str = { 0, NULL };
+
+    str.data = (u_char *) ngx_pnalloc(pool, s.size() + 1);
+    if (str.data) {
+        ngx_memcpy(str.data, s.data(), s.size());
+        str.data[s.size()] = '\0';
+        str.len = s.size();
+    }
+
+    return str;
+}
+
+
+/* a value from the request, safe for one error.log line */
+
+ngx_str_t
+ngx_http_cli_gateway_log_escape(ngx_pool_t *pool, ngx_str_t value)
+{
+    std::string  escaped;
+
+    cligw::log_append_escaped(escaped,
+        std::string_view((char *) value.data, value.len));
+
+    return ngx_http_cli_gateway_pool_string(pool, escaped);
+}
+
+
 ngx_int_t
 ngx_http_cli_gateway_add_header(ngx_http_request_t *r, const char *key,
     const char *value)

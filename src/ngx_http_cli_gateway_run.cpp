@@ -1156,22 +1156,6 @@ send_spawn_failure(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
 }
 
 
-ngx_str_t
-pool_string(ngx_pool_t *pool, std::string_view s)
-{
-    ngx_str_t  str = { 0, NULL };
-
-    str.data = (u_char *) ngx_pnalloc(pool, s.size() + 1);
-    if (str.data) {
-        ngx_memcpy(str.data, s.data(), s.size());
-        str.data[s.size()] = '\0';
-        str.len = s.size();
-    }
-
-    return str;
-}
-
-
 /*
  * The worker's environment (what nginx's "env" kept) unless cleared, with
  * cli_gateway_env entries over it; an entry whose value is empty is unset.
@@ -1274,14 +1258,14 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 
     /* the context id first: cli_gateway_env may use its variable */
     if (request.has_context_id) {
-        ctx->context_id = cligw::pool_string(r->pool, request.context_id);
+        ctx->context_id = ngx_http_cli_gateway_pool_string(r->pool, request.context_id);
         if (ctx->context_id.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
         ctx->has_context_id = 1;
     }
 
-    ctx->args = cligw::pool_string(r->pool,
+    ctx->args = ngx_http_cli_gateway_pool_string(r->pool,
                                    cligw::log_format_args(request.args));
     if (ctx->args.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1312,9 +1296,7 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
                ? (char *) glcf->working_directory.data : nullptr;
     spec.limits = ngx_http_cli_gateway_child_limits(glcf);
 
-    static ngx_str_t  nobody = ngx_string("-");
-
-    user = ctx->user.len ? ctx->user : nobody;
+    user = ctx->log_user;
 
     if (ngx_http_cli_gateway_take_running(gmcf, r->connection->log)
         == NGX_DECLINED)

@@ -348,3 +348,51 @@ POST /cli
 --- must_die
 --- error_log
 an HS256 secret needs at least 32 bytes
+
+
+
+=== TEST 15: claims from a token cannot forge an error.log line
+(At info: nginx's own debug lines print variables as they are.)
+--- log_level: info
+--- config
+    location = /cli {
+        cli_gateway /bin/echo;
+        cli_gateway_jwt $http_authorization;
+        cli_gateway_jwt_key HS256 $TEST_NGINX_JWT_DIR/hs.secret;
+        cli_gateway_admin_claim $cli_gateway_jwt_claim_user_type admin;
+        cli_gateway_user $cli_gateway_jwt_claim_sub;
+    }
+--- more_headers eval
+"Content-Type: application/json\nAuthorization: Bearer "
+. CliGatewayJwt::jwt("HS256", '{"sub":"eve\"\n[alert] sub","user_type":"user\n[alert] claim"}')
+--- request
+POST /cli
+{"args": []}
+--- error_code: 403
+--- error_log
+cli_gateway: refused user "eve\"\x0a[alert] sub", admin claim "user\x0a[alert] claim" not accepted
+--- no_error_log eval
+qr/^\[alert\]/
+
+
+
+=== TEST 16: a token's header cannot forge an error.log line
+--- log_level: info
+--- config
+    location = /cli {
+        cli_gateway /bin/echo;
+        cli_gateway_jwt $http_authorization;
+        cli_gateway_jwt_key HS256 $TEST_NGINX_JWT_DIR/hs.secret;
+        cli_gateway_admin_claim $cli_gateway_jwt_claim_user_type admin;
+    }
+--- more_headers eval
+"Content-Type: application/json\nAuthorization: Bearer "
+. CliGatewayJwt::jwt("HS256", '{}', header => '{"alg":"HS256\n[alert] alg"}')
+--- request
+POST /cli
+{"args": []}
+--- error_code: 401
+--- error_log
+cli_gateway: refused, invalid token: algorithm HS256\x0a[alert] alg not accepted
+--- no_error_log eval
+qr/^\[alert\]/
