@@ -6,10 +6,6 @@
 import { splitArgs } from './args.js';
 import { SseParser } from './sse.js';
 
-// The pane keeps this many lines; older ones go, so that a chatty program
-// cannot eat the tab's memory.
-const MAX_LINES = 10000;
-
 const form = document.getElementById('run-form');
 const commandInput = document.getElementById('command');
 const timeoutInput = document.getElementById('timeout');
@@ -38,7 +34,9 @@ function append(kind, text) {
     span.textContent = text;
     output.append(span);
 
-    while (output.childElementCount > MAX_LINES) {
+    // older lines go, so that a chatty program cannot eat the tab's memory
+    const maxLines = Number(output.dataset.maxLines) || 10000;
+    while (output.childElementCount > maxLines) {
         output.firstElementChild.remove();
         dropped++;
     }

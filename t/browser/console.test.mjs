@@ -156,6 +156,7 @@ test('a command runs: its lines, then its exit status', async () => {
     ]);
     assert.deepEqual(await lines('stderr'), []);
     assert.deepEqual(await lines('command'), ['> agents list\n']);
+    assert.ok(!(await page.isVisible('#trimmed')));
 });
 
 test('quoted words arrive as one argument', async () => {
@@ -180,6 +181,17 @@ test('stderr lines are styled apart from stdout', async () => {
                                         (s) => getComputedStyle(s).color);
     assert.notEqual(await colour('stdout'), await colour('stderr'));
     await page.screenshot({ path: screenshot });
+});
+
+test('the pane keeps the last data-max-lines lines and says so', async () => {
+    await page.$eval('#output', (o) => { o.dataset.maxLines = '3'; });
+    await runCommand('stream 5 0');
+    assert.equal((await finished()).text, 'exit 0');
+    await page.$eval('#output', (o) => { o.dataset.maxLines = '10000'; });
+    assert.deepEqual(await lines('stdout'),
+                     ['tick 3 of 5\n', 'tick 4 of 5\n', 'tick 5 of 5\n']);
+    assert.equal(await page.textContent('#trimmed'), '3 earlier lines not kept');
+    assert.ok(await page.isVisible('#trimmed'));
 });
 
 test('a failing command shows its exit code', async () => {
