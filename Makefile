@@ -2,6 +2,7 @@
 #
 #   make                 build the dynamic module against NGINX_SRC
 #   make test            unit tests, then the Test::Nginx suites in t/
+#   make browser-test    examples/console in headless Chromium (in test too)
 #   make run             nginx in the foreground with examples/ on :8080
 #   make soak            10,000 runs of every kind, then the books (not in test)
 #   make valgrind        runs of every kind under valgrind memcheck
@@ -30,7 +31,7 @@ CLANGXX     ?= clang++
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
 .PHONY: all module test unit unit-build fuzz fuzz-build nginx-tests run soak \
-        valgrind deps clean
+        valgrind deps clean browser-test
 
 all: module
 
@@ -79,6 +80,9 @@ fuzz: fuzz-build
 nginx-tests: module
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_LOAD_MODULES=$(MODULE) \
 	    prove $(PROVE_INC) -r t/
+
+browser-test: module
+	t/browser/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
 
 soak: module
 	python3 t/soak/soak.py $(NGINX_BIN) $(MODULE) 10000 64

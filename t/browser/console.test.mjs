@@ -1,0 +1,264 @@
+// examples/console in Debian's headless Chromium, against nginx running
+// examples/nginx.conf (its ports moved) with the module and demo-cli:
+// what a person sees when running, failing, refused and cancelled commands.
+//
+// env: NGINX_BIN, MODULE (the .so), BUILD (the nginx prefix goes to
+// BUILD/browser), CHROMIUM (default /usr/bin/chromium),
+// TEST_NGINX_BROWSER_PORT (default 1994; the demo auth service takes the
+// next one), CONSOLE_SCREENSHOT (default BUILD/browser/console.png).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const examples = path.resolve(here, '../../examples');
+const build = path.resolve(process.env.BUILD || path.join(here, '../../build'));
+const nginxBin = process.env.NGINX_BIN || '/usr/sbin/nginx';
+const module = path.resolve(process.env.MODULE ||
+                            path.join(build, 'ngx_http_cli_gateway_module.so'));
+const port = Number(process.env.TEST_NGINX_BROWSER_PORT || 1994);
+const prefix = path.join(build, 'browser');
+const screenshot = process.env.CONSOLE_SCREENSHOT ||
+                   path.join(prefix, 'console.png');
+const origin = `http://127.0.0.1:${port}`;
+
+const CHROMIUM_FLAGS = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync',
+];
+
+let nginx;
+let browser;
+let page;
+
+// an nginx left by an earlier run that was killed holds the ports
+async function stopPrevious() {
+    let pid;
+    try {
+        pid = Number(fs.readFileSync(path.join(prefix, 'nginx.pid'), 'utf8'));
+        process.kill(pid, 'SIGTERM');
+    } catch {
+        return;
+    }
+    for (let i = 0; i < 100; i++) {
+        try {
+            process.kill(pid, 0);
+        } catch {
+            return;
+        }
+        await sleep(50);
+    }
+}
+
+// examples/nginx.conf as examples/run fills it, on the test's ports
+function writeConf() {
+    fs.rmSync(prefix, { recursive: true, force: true });
+    fs.mkdirSync(path.join(prefix, 'logs'), { recursive: true });
+    const conf = fs.readFileSync(path.join(examples, 'nginx.conf'), 'utf8')
+        .replaceAll('@MODULE@', module)
+        .replaceAll('@RUN@', prefix)
+        .replaceAll('@EXAMPLES@', examples)
+        .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`)
+        .replaceAll('127.0.0.1:8081', `127.0.0.1:${port + 1}`);
+    assert.ok(conf.includes(`127.0.0.1:${port + 1}`), 'auth port moved');
+    fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
+}
+
+async function waitForServer() {
+    for (let i = 0; i < 100; i++) {
+        try {
+            const r = await fetch(`${origin}/console/`);
+            if (r.ok) {
+                return;
+            }
+        } catch {
+            // not listening yet
+        }
+        await sleep(50);
+    }
+    throw new Error(`nginx did not answer on ${origin}; see ${prefix}/nginx.log`);
+}
+
+before(async () => {
+    await stopPrevious();
+    writeConf();
+    const log = fs.openSync(path.join(prefix, 'nginx.log'), 'w');
+    nginx = spawn(nginxBin, ['-p', `${prefix}/`, '-c', `${prefix}/nginx.conf`,
+                             '-g', 'daemon off;'],
+                  { stdio: ['ignore', log, log] });
+    process.on('exit', () => nginx.kill('SIGTERM'));   // even after a failure
+    await waitForServer();
+
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        args: CHROMIUM_FLAGS,        // launch() gives a fresh --user-data-dir
+    });
+    page = await browser.newPage({ viewport: { width: 1000, height: 480 } });
+    page.setDefaultTimeout(10000);
+    await page.goto(`${origin}/console/`);
+});
+
+after(async () => {
+    await browser?.close();
+    if (nginx && nginx.exitCode === null) {
+        const exited = new Promise((resolve) => nginx.once('exit', resolve));
+        nginx.kill('SIGQUIT');
+        await exited;
+    }
+});
+
+async function runCommand(command, { token = 'demo-admin-token', timeout = '' } = {}) {
+    await page.fill('#token', token);
+    await page.fill('#timeout', timeout);
+    await page.fill('#command', command);
+    await page.press('#command', 'Enter');
+}
+
+// waits for the run to end; returns the status box's state and text
+async function finished() {
+    await page.waitForSelector('#run:enabled');
+    return page.$eval('#status', (s) => ({
+        state: s.dataset.state,
+        text: s.textContent,
+        exitCode: s.dataset.exitCode,
+    }));
+}
+
+function lines(kind) {
+    return page.$$eval(`#output .${kind}`, (spans) => spans.map((s) => s.textContent));
+}
+
+function alive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        assert.equal(e.code, 'ESRCH');
+        return false;
+    }
+}
+
+test('a command runs: its lines, then its exit status', async () => {
+    await runCommand('agents list');
+    assert.deepEqual(await finished(),
+                     { state: 'exited', text: 'exit 0', exitCode: '0' });
+    assert.deepEqual(await lines('stdout'), [
+        'NAME       STATUS\n',
+        'writer     running\n',
+        'reviewer   stopped\n',
+    ]);
+    assert.deepEqual(await lines('stderr'), []);
+    assert.deepEqual(await lines('command'), ['> agents list\n']);
+    assert.ok(!(await page.isVisible('#trimmed')));
+});
+
+test('quoted words arrive as one argument', async () => {
+    await runCommand(`hello 'big  "wide"' `);
+    assert.equal((await finished()).text, 'exit 0');
+    assert.deepEqual(await lines('stdout'), ['Hello, big  "wide"!\n']);
+});
+
+test('output is text, never markup', async () => {
+    await runCommand('hello "<img src=x onerror=alert(1)>"');
+    assert.equal((await finished()).text, 'exit 0');
+    assert.deepEqual(await lines('stdout'), ['Hello, <img src=x onerror=alert(1)>!\n']);
+    assert.equal(await page.$$eval('#output img', (imgs) => imgs.length), 0);
+});
+
+test('stderr lines are styled apart from stdout', async () => {
+    await runCommand('warn');
+    assert.equal((await finished()).text, 'exit 0');
+    assert.deepEqual(await lines('stdout'), ['doing the work\n']);
+    assert.deepEqual(await lines('stderr'), ['warning: this is only a demo\n']);
+    const colour = (kind) => page.$eval(`#output .${kind}`,
+                                        (s) => getComputedStyle(s).color);
+    assert.notEqual(await colour('stdout'), await colour('stderr'));
+    await page.screenshot({ path: screenshot });
+});
+
+test('the pane keeps the last data-max-lines lines and says so', async () => {
+    await page.$eval('#output', (o) => { o.dataset.maxLines = '3'; });
+    await runCommand('stream 5 0');
+    assert.equal((await finished()).text, 'exit 0');
+    await page.$eval('#output', (o) => { o.dataset.maxLines = '10000'; });
+    assert.deepEqual(await lines('stdout'),
+                     ['tick 3 of 5\n', 'tick 4 of 5\n', 'tick 5 of 5\n']);
+    assert.equal(await page.textContent('#trimmed'), '3 earlier lines not kept');
+    assert.ok(await page.isVisible('#trimmed'));
+});
+
+test('a failing command shows its exit code', async () => {
+    await runCommand('fail 7');
+    assert.deepEqual(await finished(),
+                     { state: 'failed', text: 'exit 7', exitCode: '7' });
+    assert.deepEqual(await lines('stderr'), ['error: something went wrong\n']);
+});
+
+test('the timeout field is sent as timeout_secs', async () => {
+    await runCommand('stream 5 3', { timeout: '1' });
+    assert.deepEqual(await finished(),
+                     { state: 'failed', text: 'exit -1', exitCode: '-1' });
+    assert.deepEqual(await lines('stdout'), ['tick 1 of 5\n']);
+    assert.deepEqual(await lines('error'), ['Timeout after 1s\n']);
+});
+
+test("a token without the admin role shows the gateway's 403 message", async () => {
+    await runCommand('hello', { token: 'demo-user-token' });
+    assert.deepEqual(await finished(), {
+        state: 'refused',
+        text: 'HTTP 403: Admin role required for CLI gateway',
+        exitCode: undefined,
+    });
+    assert.deepEqual(await lines('stdout'), []);
+});
+
+test('an unknown token shows the 401 of the auth service', async () => {
+    await runCommand('hello', { token: 'not-a-token' });
+    assert.equal((await finished()).text, 'HTTP 401: Authentication required');
+});
+
+test('validation errors of a 422 are listed by field', async () => {
+    await runCommand(`hello ${'x'.repeat(131072)}`);
+    assert.equal((await finished()).text, 'HTTP 422: Invalid request body');
+    assert.deepEqual(await lines('error'),
+                     ['args[1]: is longer than 131071 bytes (too_long)\n']);
+});
+
+test('an unterminated quote is refused before anything is sent', async () => {
+    await runCommand(`hello 'world`);
+    assert.deepEqual(await page.$eval('#status', (s) => [s.dataset.state, s.textContent]),
+                     ['refused', "command: unterminated ' quote"]);
+});
+
+test('cancel disconnects, and the gateway stops the program', async () => {
+    await runCommand('stream 100 1');
+    await page.waitForFunction(() =>
+        document.querySelectorAll('#output .stdout').length >= 2);
+    const pid = Number(await page.$eval('#status', (s) => s.dataset.pid));
+    assert.ok(pid > 1, `pid from the started event: ${pid}`);
+    assert.ok(alive(pid), 'the program runs before cancel');
+    assert.equal(await page.textContent('#status'), `running, pid ${pid}`);
+
+    await page.click('#cancel');
+    assert.deepEqual(await finished(), {
+        state: 'cancelled',
+        text: 'cancelled: the program was stopped',
+        exitCode: undefined,
+    });
+
+    // the program and its process group (its `sleep`) are gone and reaped
+    for (let i = 0; i < 100 && (alive(pid) || alive(-pid)); i++) {
+        await sleep(50);
+    }
+    assert.ok(!alive(pid), `pid ${pid} still exists 5 s after cancel`);
+    assert.ok(!alive(-pid), `process group ${pid} still exists 5 s after cancel`);
+    const lineCount = (await lines('stdout')).length;
+    assert.ok(lineCount >= 2 && lineCount < 100, `${lineCount} lines`);
+});

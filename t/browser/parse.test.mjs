@@ -1,0 +1,118 @@
+// The console's pure parts in node: splitting the command field into args,
+// and parsing SSE that arrives in arbitrary pieces.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { splitArgs } from '../../examples/console/args.js';
+import { SseParser } from '../../examples/console/sse.js';
+
+test('words split on spaces and tabs', () => {
+    assert.deepEqual(splitArgs('  agents\tlist   --json '),
+                     ['agents', 'list', '--json']);
+    assert.deepEqual(splitArgs(''), []);
+    assert.deepEqual(splitArgs('   '), []);
+});
+
+test('single quotes keep everything literal', () => {
+    assert.deepEqual(splitArgs(`echo 'a  b' '"x" \\n $HOME'`),
+                     ['echo', 'a  b', '"x" \\n $HOME']);
+});
+
+test('double quotes take \\" and \\\\ as escapes, other backslashes as is', () => {
+    assert.deepEqual(splitArgs('say "he said \\"hi\\"" "C:\\\\dir" "a\\b"'),
+                     ['say', 'he said "hi"', 'C:\\dir', 'a\\b']);
+});
+
+test('quotes join with the text around them into one word', () => {
+    assert.deepEqual(splitArgs(`--name='my agent' x"y z"'w'`),
+                     ['--name=my agent', 'xy zw']);
+});
+
+test('empty quotes are an empty argument', () => {
+    assert.deepEqual(splitArgs(`a '' "" b`), ['a', '', '', 'b']);
+});
+
+test('a backslash outside quotes takes the next character as is', () => {
+    assert.deepEqual(splitArgs('a\\ b \\\'c \\"d \\\\'), ['a b', "'c", '"d', '\\']);
+});
+
+test('no shell syntax: variables, globs, pipes are plain text', () => {
+    assert.deepEqual(splitArgs('$HOME *.txt a|b ~ ;'),
+                     ['$HOME', '*.txt', 'a|b', '~', ';']);
+});
+
+test('unterminated quotes and a trailing backslash are errors', () => {
+    assert.throws(() => splitArgs(`echo 'abc`), /unterminated ' quote/);
+    assert.throws(() => splitArgs('echo "abc'), /unterminated " quote/);
+    assert.throws(() => splitArgs('echo "a\\"'), /unterminated " quote/);
+    assert.throws(() => splitArgs('echo \\'), /trailing backslash/);
+});
+
+// What the gateway sends: keep-alive comments, cli events, JSON data.
+const STREAM =
+    ':\n\n' +
+    'event: cli\ndata: {"type":"started","pid":42}\n\n' +
+    ':\n\n' +
+    'event: cli\ndata: {"type":"stdout","data":"tick 1 of 2\\n"}\n\n' +
+    'event: cli\ndata: {"type":"stderr","data":"h\u00e9 \u20ac\\n"}\n\n' +
+    'event: cli\ndata: {"type":"exit_code","code":0}\n\n';
+
+const EXPECTED = [
+    { event: 'cli', data: '{"type":"started","pid":42}' },
+    { event: 'cli', data: '{"type":"stdout","data":"tick 1 of 2\\n"}' },
+    { event: 'cli', data: '{"type":"stderr","data":"h\u00e9 \u20ac\\n"}' },
+    { event: 'cli', data: '{"type":"exit_code","code":0}' },
+];
+
+function feed(pieces) {
+    const parser = new SseParser();
+    return pieces.flatMap((p) => parser.push(p));
+}
+
+test('a whole stream in one piece', () => {
+    assert.deepEqual(feed([STREAM]), EXPECTED);
+});
+
+test('a stream cut in two at every position', () => {
+    for (let i = 0; i <= STREAM.length; i++) {
+        assert.deepEqual(feed([STREAM.slice(0, i), STREAM.slice(i)]),
+                         EXPECTED, `cut at ${i}`);
+    }
+});
+
+test('a stream fed one character at a time', () => {
+    assert.deepEqual(feed([...STREAM]), EXPECTED);
+});
+
+test('CRLF and CR line ends, also when a CRLF is cut in two', () => {
+    for (const eol of ['\r\n', '\r']) {
+        const text = STREAM.replaceAll('\n\n', eol + eol)
+                           .replaceAll('cli\n', 'cli' + eol);
+        for (let i = 0; i <= text.length; i++) {
+            assert.deepEqual(feed([text.slice(0, i), text.slice(i)]),
+                             EXPECTED, `${JSON.stringify(eol)} cut at ${i}`);
+        }
+        assert.deepEqual(feed([...text]), EXPECTED);
+    }
+});
+
+test('an event is dispatched only at its blank line', () => {
+    const parser = new SseParser();
+    assert.deepEqual(parser.push('event: cli\ndata: {"type":"started","pid":1}\n'), []);
+    assert.deepEqual(parser.push('\n'),
+                     [{ event: 'cli', data: '{"type":"started","pid":1}' }]);
+});
+
+test('event names, several data lines, fields without a space or value', () => {
+    assert.deepEqual(
+        feed(['data: a\ndata:b\ndata\n\n',
+              'event:other\ndata: x\n\n',
+              'event: cli\n\n',                  // no data: nothing, name reset
+              'data: y\nid: 7\nretry: 10\n\n']),
+        [{ event: 'message', data: 'a\nb\n' },
+         { event: 'other', data: 'x' },
+         { event: 'message', data: 'y' }]);
+});
+
+test('an unfinished event at the end is not dispatched', () => {
+    assert.deepEqual(feed(['event: cli\ndata: {"type":"exit_code","code":0}\n']), []);
+});
