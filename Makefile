@@ -7,6 +7,8 @@
 #   make soak            10,000 runs of every kind, then the books (not in test)
 #   make valgrind        runs of every kind under valgrind memcheck
 #   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each)
+#   make package-test    build the Debian package, install it, run a request
+#                        through the system nginx, purge it (root)
 #   make deps            install Debian packages (root)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
@@ -89,6 +91,13 @@ soak: module
 
 valgrind: module
 	python3 t/soak/valgrind.py $(NGINX_BIN) $(MODULE) 1000 16
+
+# the Debian package (debian/) end to end; fails with the reason when this
+# machine cannot run it (not root, no dpkg-buildpackage, a system nginx up)
+.PHONY: package-test
+package-test:
+	@why=$$(sh t/package/preflight) || { echo "package-test: $$why"; exit 1; }
+	prove --exec sh t/package/test.sh
 
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
