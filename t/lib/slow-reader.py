@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A slow client of a gateway stream, run as a gateway program by
-t/011-backpressure.t: it asks URL to run a writer that floods stdout, reads
+t/012-backpressure.t: it asks URL to run a writer that floods stdout, reads
 the stream slowly for a while, and prints what it saw of the writer (how
 much it could write) and of the worker (how much it grew). Then it goes
 away and checks that the writer is stopped.
