@@ -6,6 +6,7 @@
 #   make soak            10,000 runs of every kind, then the books (not in test)
 #   make valgrind        runs of every kind under valgrind memcheck
 #   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each)
+#   make bench           the module against Node, fcgiwrap and the floor (not in test)
 #   make deps            install Debian packages (root)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
@@ -30,7 +31,7 @@ CLANGXX     ?= clang++
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
 .PHONY: all module test unit unit-build fuzz fuzz-build nginx-tests run soak \
-        valgrind deps clean
+        valgrind bench deps clean
 
 all: module
 
@@ -86,13 +87,20 @@ soak: module
 valgrind: module
 	python3 t/soak/valgrind.py $(NGINX_BIN) $(MODULE) 1000 16
 
+bench: module $(BUILD)/bench/floor
+	python3 bench/run.py $(BUILD) "$(NGINX_BIN)" "$(MODULE)" $(BUILD)/bench/floor
+
+$(BUILD)/bench/floor: bench/floor.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
 
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    $$(cat .ci/packages)
+	    $$(cat .ci/packages bench/packages)
 
 clean:
 	rm -rf $(BUILD) t/servroot
