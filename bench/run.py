@@ -587,7 +587,7 @@ def chart(results):
               ("idle.kib_per_stream", "KiB per idle stream (lower)")]
     script = ['set terminal png size 1200,760 font ",9"',
               'set output "%s"' % os.path.join(RESULTS, "bench.png"),
-              "set multiplot layout 2,3 title "
+              "set termoption noenhanced", "set multiplot layout 2,3 title "
               '"ngx_http_cli_gateway_module vs. the alternatives, one run"',
               "set style data histograms", "set style fill solid 0.8",
               "set boxwidth 0.8", "set yrange [0:*]", "unset key",
