@@ -9,6 +9,7 @@
 #   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each)
 #   make package-test    build the Debian package, install it, run a request
 #                        through the system nginx, purge it (root)
+#   make bench           the module against Node, fcgiwrap and the floor (not in test)
 #   make deps            install Debian packages (root)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
@@ -33,7 +34,7 @@ CLANGXX     ?= clang++
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
 .PHONY: all module test unit unit-build fuzz fuzz-build nginx-tests run soak \
-        valgrind deps clean browser-test
+        valgrind bench deps clean browser-test
 
 all: module
 
@@ -92,12 +93,7 @@ soak: module
 valgrind: module
 	python3 t/soak/valgrind.py $(NGINX_BIN) $(MODULE) 1000 16
 
-# the Debian package (debian/) end to end; fails with the reason when this
-# machine cannot run it (not root, no dpkg-buildpackage, a system nginx up)
-.PHONY: package-test
-package-test:
-	@why=$$(sh t/package/preflight) || { echo "package-test: $$why"; exit 1; }
-	prove --exec sh t/package/test.sh
+        valgrind bench deps clean browser-test
 
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
@@ -105,7 +101,7 @@ run: module
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    $$(cat .ci/packages)
+	    $$(cat .ci/packages bench/packages)
 
 clean:
 	rm -rf $(BUILD) t/servroot

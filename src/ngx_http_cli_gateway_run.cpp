@@ -51,6 +51,64 @@ struct OutBlock {
 };
 
 
+/*
+ * Sent blocks kept by the worker for its next runs, so that a stream
+ * starts with buffers grown already instead of growing (and faulting in)
+ * new ones read after read. Bounded: what is kept stays allocated.
+ */
+class SpareBlocks {
+public:
+    ~SpareBlocks()
+    {
+        for (OutBlock *b : blocks_) {
+            delete b;
+        }
+    }
+
+    OutBlock *take()
+    {
+        if (blocks_.empty()) {
+            return new OutBlock();
+        }
+
+        OutBlock *b = blocks_.back();
+        blocks_.pop_back();
+        kept_ -= b->data.capacity();
+
+        return b;
+    }
+
+    void give(OutBlock *b) noexcept
+    {
+        std::size_t  size = b->data.capacity();
+
+        if (kept_ + size > max_kept) {
+            delete b;
+            return;
+        }
+
+        try {
+            blocks_.push_back(b);
+
+        } catch (const std::bad_alloc &) {
+            delete b;
+            return;
+        }
+
+        b->data.clear();
+        kept_ += size;
+    }
+
+private:
+    static constexpr std::size_t  max_kept = 2 * 1024 * 1024;
+
+    std::vector<OutBlock *>  blocks_;
+    std::size_t              kept_ = 0;
+};
+
+SpareBlocks  spare_blocks;   /* per worker: a worker is one process */
+
+
 void run_pipe_handler(ngx_event_t *ev);
 void run_exit_handler(ngx_event_t *ev);
 void run_timer_handler(ngx_event_t *ev);
@@ -133,8 +191,7 @@ private:
     ngx_event_t        reap_ev_;         /* polls the exit without pidfd */
 
     std::string             pending_;    /* encoded, not yet handed over */
-    std::vector<OutBlock *> free_;
-    std::vector<OutBlock *> busy_;
+    std::vector<OutBlock *> busy_;       /* held by nginx until sent */
 
     time_t       timeout_secs_;
     ngx_msec_t   keepalive_;
@@ -220,12 +277,9 @@ Run::~Run()
         ngx_close_connection(exit_);
     }
 
-    for (OutBlock *b : free_) {
-        delete b;
-    }
-
+    /* the request is gone, and nginx's hold on the buffers with it */
     for (OutBlock *b : busy_) {
-        delete b;
+        spare_blocks.give(b);
     }
 
     ngx_queue_remove(&link.queue);
@@ -731,8 +785,8 @@ Run::end_stream(int code, const std::string *error)
 
 
 /*
- * Hands the encoded events to nginx as one flushed buffer. Buffers come
- * back to free_ once sent, so a stream reuses a few of them.
+ * Hands the encoded events to nginx as one flushed buffer. Buffers go
+ * back to spare_blocks once sent, so streams reuse a few of them.
  */
 
 ngx_int_t
@@ -748,13 +802,7 @@ Run::flush(bool last)
         return NGX_OK;
     }
 
-    if (free_.empty()) {
-        b = new OutBlock();
-    } else {
-        b = free_.back();
-        free_.pop_back();
-    }
-
+    b = spare_blocks.take();
     busy_.push_back(b);
 
     b->data.swap(pending_);
@@ -818,8 +866,7 @@ Run::reclaim()
                                       });
 
     for (auto it = sent; it != busy_.end(); ++it) {
-        (*it)->data.clear();
-        free_.push_back(*it);
+        spare_blocks.give(*it);
     }
 
     busy_.erase(sent, busy_.end());
