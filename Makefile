@@ -93,7 +93,19 @@ soak: module
 valgrind: module
 	python3 t/soak/valgrind.py $(NGINX_BIN) $(MODULE) 1000 16
 
-        valgrind bench deps clean browser-test
+# the Debian package (debian/) end to end; fails with the reason when this
+# machine cannot run it (not root, no dpkg-buildpackage, a system nginx up)
+.PHONY: package-test
+package-test:
+	@why=$$(sh t/package/preflight) || { echo "package-test: $$why"; exit 1; }
+	prove --exec sh t/package/test.sh
+
+bench: module $(BUILD)/bench/floor
+	python3 bench/run.py $(BUILD) "$(NGINX_BIN)" "$(MODULE)" $(BUILD)/bench/floor
+
+$(BUILD)/bench/floor: bench/floor.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"

@@ -928,13 +928,7 @@ ngx_http_cli_gateway_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    gmcf->read_buf_size = 64 * 1024;
-    gmcf->read_buf = (u_char *) ngx_palloc(cycle->pool, gmcf->read_buf_size);
-    if (gmcf->read_buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_http_cli_gateway_init_runs(cycle, gmcf);
 }
 
 

@@ -19,6 +19,7 @@ extern "C" {
 
 namespace cligw {
 class Run;
+class SpareBlocks;
 struct JwtKey;
 struct ChildLimits;
 }
@@ -84,6 +85,7 @@ typedef struct {
     ngx_http_cli_gateway_slot_t *slot;      /* this worker's count */
     u_char                     *read_buf;   /* scratch for pipe reads */
     size_t                      read_buf_size;
+    cligw::SpareBlocks         *spare_blocks; /* sent output, for reuse */
 } ngx_http_cli_gateway_main_conf_t;
 
 
@@ -134,6 +136,8 @@ ngx_int_t ngx_http_cli_gateway_read_body(ngx_http_request_t *r);
 ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request);
 void ngx_http_cli_gateway_stop_all_runs(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
+ngx_int_t ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
     ngx_http_cli_gateway_main_conf_t *gmcf);
 
 /* ledger.cpp: running programs of all workers, cli_gateway_max_running */

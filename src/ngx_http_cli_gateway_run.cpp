@@ -43,6 +43,16 @@ constexpr std::size_t drain_budget = 256 * 1024;
 constexpr ngx_msec_t reap_poll = 50;
 
 
+void run_pipe_handler(ngx_event_t *ev);
+void run_exit_handler(ngx_event_t *ev);
+void run_timer_handler(ngx_event_t *ev);
+void run_free_handler(ngx_event_t *ev);
+void run_write_handler(ngx_http_request_t *r);
+void run_request_cleanup(void *data);
+
+} // namespace
+
+
 /* An output buffer; nginx holds &buf until it is sent, then we reuse it. */
 struct OutBlock {
     ngx_buf_t    buf;
@@ -54,7 +64,8 @@ struct OutBlock {
 /*
  * Sent blocks kept by the worker for its next runs, so that a stream
  * starts with buffers grown already instead of growing (and faulting in)
- * new ones read after read. Bounded: what is kept stays allocated.
+ * new ones read after read. Bounded: what is kept stays allocated. One per
+ * worker, in the main conf (ngx_http_cli_gateway_init_runs).
  */
 class SpareBlocks {
 public:
@@ -105,18 +116,6 @@ private:
     std::vector<OutBlock *>  blocks_;
     std::size_t              kept_ = 0;
 };
-
-SpareBlocks  spare_blocks;   /* per worker: a worker is one process */
-
-
-void run_pipe_handler(ngx_event_t *ev);
-void run_exit_handler(ngx_event_t *ev);
-void run_timer_handler(ngx_event_t *ev);
-void run_free_handler(ngx_event_t *ev);
-void run_write_handler(ngx_http_request_t *r);
-void run_request_cleanup(void *data);
-
-} // namespace
 
 
 class Run {
@@ -279,7 +278,7 @@ Run::~Run()
 
     /* the request is gone, and nginx's hold on the buffers with it */
     for (OutBlock *b : busy_) {
-        spare_blocks.give(b);
+        gmcf_->spare_blocks->give(b);
     }
 
     ngx_queue_remove(&link.queue);
@@ -786,7 +785,7 @@ Run::end_stream(int code, const std::string *error)
 
 /*
  * Hands the encoded events to nginx as one flushed buffer. Buffers go
- * back to spare_blocks once sent, so streams reuse a few of them.
+ * back to the worker's spare blocks once sent, so streams reuse a few of them.
  */
 
 ngx_int_t
@@ -802,7 +801,7 @@ Run::flush(bool last)
         return NGX_OK;
     }
 
-    b = spare_blocks.take();
+    b = gmcf_->spare_blocks->take();
     busy_.push_back(b);
 
     b->data.swap(pending_);
@@ -866,7 +865,7 @@ Run::reclaim()
                                       });
 
     for (auto it = sent; it != busy_.end(); ++it) {
-        spare_blocks.give(*it);
+        gmcf_->spare_blocks->give(*it);
     }
 
     busy_.erase(sent, busy_.end());
@@ -1426,4 +1425,42 @@ ngx_http_cli_gateway_stop_all_runs(ngx_http_cli_gateway_main_conf_t *gmcf)
         run->kill_now();
         delete run;
     }
+}
+
+
+static void
+ngx_http_cli_gateway_free_spare_blocks(void *data)
+{
+    delete (cligw::SpareBlocks *) data;
+}
+
+
+/* the worker's scratch for pipe reads and its spare output blocks */
+
+ngx_int_t
+ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
+    ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    gmcf->read_buf_size = 64 * 1024;
+    gmcf->read_buf = (u_char *) ngx_palloc(cycle->pool, gmcf->read_buf_size);
+    if (gmcf->read_buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    gmcf->spare_blocks = new (std::nothrow) cligw::SpareBlocks();
+    if (gmcf->spare_blocks == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_cli_gateway_free_spare_blocks;
+    cln->data = gmcf->spare_blocks;
+
+    return NGX_OK;
 }
