@@ -7,6 +7,7 @@
 #   make valgrind        runs of every kind under valgrind memcheck
 #   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each)
 #   make deps            install Debian packages (root)
+#   make test-nginx-src  the suites against plain nginx trees (NGINX_SUITES)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
 # works (configured with --with-compat), e.g. NGINX_SRC=~/nginx-1.22.1.
@@ -30,7 +31,7 @@ CLANGXX     ?= clang++
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
 .PHONY: all module test unit unit-build fuzz fuzz-build nginx-tests run soak \
-        valgrind deps clean
+        valgrind deps clean test-nginx-src nginx-src-fetch
 
 all: module
 
@@ -85,6 +86,17 @@ soak: module
 
 valgrind: module
 	python3 t/soak/valgrind.py $(NGINX_BIN) $(MODULE) 1000 16
+
+# Debian suites whose upstream nginx tarball (the .orig.tar.gz) is built and
+# tested; bookworm has 1.22.1, trixie 1.26.3
+NGINX_SUITES ?= bookworm trixie
+
+test-nginx-src:
+	t/against-nginx-src $(BUILD)/nginx-src "$(PROVE_INC)" $(NGINX_SUITES)
+
+# only the downloads, for a test machine that has no network later
+nginx-src-fetch:
+	t/against-nginx-src --fetch-only $(BUILD)/nginx-src "" $(NGINX_SUITES)
 
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
