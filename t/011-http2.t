@@ -9,7 +9,7 @@ use CliGateway;
 use File::Temp qw(tempdir);
 use JSON::PP ();
 
-my $dir = tempdir('cli-gateway-tls.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our $dir = tempdir('cli-gateway-tls.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
        . " -nodes -days 1 -subj /CN=localhost -keyout $dir/test.key"
        . " -out $dir/test.crt 2>/dev/null") == 0
@@ -108,9 +108,11 @@ qr/\AHTTP\/2\.0 200 TLSv1\.[23] exit=6 c=\d+\nHTTP\/1\.1 200  exit=0 c=\d+\n\z/,
 === TEST 3: two runs multiplexed on one connection
 --- request eval
 [
-main::via_gateway(main::h2('sleep 0.2; echo one', '-Z -o first')
-    . ' --next ' . main::transfer('echo two; sleep 0.4; echo three', '-o second')
-    . q{ 2>/dev/null && cat first second | grep data | sed 's/"pid":[0-9]*/"pid":N/'}),
+main::via_gateway(main::h2('sleep 0.2; echo one', "-Z -o $main::dir/first")
+    . ' --next '
+    . main::transfer('echo two; sleep 0.4; echo three', "-o $main::dir/second")
+    . " 2>/dev/null && cat $main::dir/first $main::dir/second"
+    . q{ | grep data | sed 's/"pid":[0-9]*/"pid":N/'}),
 "GET /log",
 ]
 --- error_code eval
@@ -137,8 +139,8 @@ qr/\AHTTP\/2\.0 200 \S+ exit=0 c=(\d+)\nHTTP\/2\.0 200 \S+ exit=0 c=\1\n/,
 Its `sleep 27.7` is spelt so that no command line but its own has it.
 --- request eval
 main::via_gateway(main::h2('echo slow; sleep 27.$((3 + 4))',
-                           '--max-time 1 -o out 2>/dev/null')
-    . '; echo curl $?; grep -c slow out; sleep 0.5;'
+                           "--max-time 1 -o $main::dir/out 2>/dev/null")
+    . "; echo curl \$?; grep -c slow $main::dir/out; sleep 0.5;"
     . ' pgrep -f "sleep 27[.]7" || echo none left')
 --- timeout: 5
 --- sse
