@@ -11,6 +11,7 @@
 #                        through the system nginx, purge it (root)
 #   make bench           the module against Node, fcgiwrap and the floor (not in test)
 #   make deps            install Debian packages (root)
+#   make test-nginx-src  the suites against plain nginx trees (NGINX_SUITES)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
 # works (configured with --with-compat), e.g. NGINX_SRC=~/nginx-1.22.1.
@@ -34,7 +35,7 @@ CLANGXX     ?= clang++
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
 .PHONY: all module test unit unit-build fuzz fuzz-build nginx-tests run soak \
-        valgrind bench deps clean browser-test
+        valgrind bench deps clean browser-test test-nginx-src nginx-src-fetch
 
 all: module
 
@@ -106,6 +107,17 @@ bench: module $(BUILD)/bench/floor
 $(BUILD)/bench/floor: bench/floor.c
 	@mkdir -p $(BUILD)/bench
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+# Debian suites whose upstream nginx tarball (the .orig.tar.gz) is built and
+# tested; bookworm has 1.22.1, trixie 1.26.3
+NGINX_SUITES ?= bookworm trixie
+
+test-nginx-src:
+	t/against-nginx-src $(BUILD)/nginx-src "$(PROVE_INC)" $(NGINX_SUITES)
+
+# only the downloads, for a test machine that has no network later
+nginx-src-fetch:
+	t/against-nginx-src --fetch-only $(BUILD)/nginx-src "" $(NGINX_SUITES)
 
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
