@@ -18,7 +18,7 @@ __DATA__
 === TEST 1: a writer of 200 MB to a client reading 1 MB/s blocks; the worker stays small
 --- http_config
     server {
-        listen 127.0.0.1:1991;
+        listen 127.0.0.1:1996;
         location = /flood {
             cli_gateway /usr/bin/python3;
             cli_gateway_admin_claim $http_x_role admin;
@@ -30,7 +30,7 @@ __DATA__
         cli_gateway_admin_claim $http_x_role admin;
     }
 --- request eval
-"POST /cli\n" . qq({"args": ["$ENV{TEST_NGINX_SLOW_READER}", "http://127.0.0.1:1991/flood"]})
+"POST /cli\n" . qq({"args": ["$ENV{TEST_NGINX_SLOW_READER}", "http://127.0.0.1:1996/flood"]})
 --- sse
 started
 stdout writer still running: True
