@@ -80,6 +80,13 @@ int pidfd_open(pid_t pid)
     return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
+// A child that will not be run: collected at once, so no zombie is left.
+void reap_failed(pid_t pid)
+{
+    while (waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+    }
+}
+
 // The usual way: glibc's posix_spawn, which takes its clone(CLONE_VM |
 // CLONE_VFORK) path with these attributes.
 int launch_posix_spawn(const SpawnSpec &spec, int out_w, int err_w,
@@ -239,8 +246,7 @@ int launch_cloned(const SpawnSpec &spec, int out_w, int err_w, pid_t &pid)
 
     if (rc == 0 && cs.err != 0) {
         rc = cs.err;
-        while (waitpid(p, nullptr, 0) == -1 && errno == EINTR) {
-        }
+        reap_failed(p);
     }
     if (rc == 0) {
         pid = p;
@@ -273,8 +279,7 @@ int spawn_child(const SpawnSpec &spec, Child &child)
     if (pidfd == -1 && errno != ENOSYS) {
         rc = errno;
         ::kill(pid, SIGKILL);
-        while (waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
-        }
+        reap_failed(pid);
         return rc;
     }
 
