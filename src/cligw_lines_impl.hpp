@@ -61,6 +61,12 @@ void LineSplitter::append_partial(std::string_view data, Sink &sink,
     for (;;) {
         std::size_t take = std::min(data.size(),
                                     max_line_ + 1 - pending_.size());
+        if (pending_.size() + take > pending_.capacity()) {
+            // grown as a string would, but never past what it may hold
+            pending_.reserve(std::min(std::max(2 * pending_.capacity(),
+                                               pending_.size() + take),
+                                      max_line_ + 1));
+        }
         pending_.append(data.data(), take);
         data.remove_prefix(take);
 

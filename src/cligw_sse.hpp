@@ -2,8 +2,13 @@
 //
 // Byte-compatible with systemprompt-api (serde_json + axum Sse):
 //   event: cli\ndata: {"type":"stdout","data":"line\n"}\n\n
+//
+// Every function appends to `out`, anything with
+// append(const char *, std::size_t): a std::string, or the stream's
+// BlockWriter (cligw_blocks.hpp).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -14,19 +19,22 @@ enum class StreamKind { out, err };
 inline constexpr std::string_view sse_keepalive_frame = ":\n\n";
 
 // Appends one complete event to `out`.
-void sse_append_started(std::string &out, long pid);
+template <class Out> void sse_append_started(Out &out, long pid);
 // `line` excludes the newline; "\n" is appended inside the JSON string.
 // Invalid UTF-8 is replaced by U+FFFD (maximal subparts, like Rust's
 // String::from_utf8_lossy); JSON escaping follows serde_json.
-void sse_append_line(std::string &out, StreamKind kind, std::string_view line);
-void sse_append_error(std::string &out, std::string_view message);
-void sse_append_exit_code(std::string &out, int code);
+template <class Out>
+void sse_append_line(Out &out, StreamKind kind, std::string_view line);
+template <class Out> void sse_append_error(Out &out, std::string_view message);
+template <class Out> void sse_append_exit_code(Out &out, int code);
 
 // Appends `s` as the contents of a JSON string (no quotes), serde_json style:
 // \" \\ \b \f \n \r \t, other controls as \u00xx, invalid UTF-8 -> U+FFFD.
-void json_append_escaped(std::string &out, std::string_view s);
+template <class Out> void json_append_escaped(Out &out, std::string_view s);
 
 // Upper bound of the bytes sse_append_line adds for a line of `len` bytes.
 std::size_t sse_line_size_bound(std::size_t len);
 
 } // namespace cligw
+
+#include "cligw_sse_impl.hpp"

@@ -19,7 +19,7 @@ extern "C" {
 
 namespace cligw {
 class Run;
-class SpareBlocks;
+class BlockPool;
 struct JwtKey;
 struct ChildLimits;
 }
@@ -85,7 +85,7 @@ typedef struct {
     ngx_http_cli_gateway_slot_t *slot;      /* this worker's count */
     u_char                     *read_buf;   /* scratch for pipe reads */
     size_t                      read_buf_size;
-    cligw::SpareBlocks         *spare_blocks; /* sent output, for reuse */
+    cligw::BlockPool           *blocks;     /* output of the streams */
 } ngx_http_cli_gateway_main_conf_t;
 
 

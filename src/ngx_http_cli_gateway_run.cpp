@@ -16,10 +16,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
+#include "cligw_blocks.hpp"
 #include "cligw_error_body.hpp"
 #include "cligw_lines.hpp"
 #include "cligw_process.hpp"
@@ -39,6 +41,9 @@ constexpr std::size_t flush_threshold = 64 * 1024;
 constexpr std::size_t read_budget = 1024 * 1024;
 /* pipe bytes read at the end of a run, when a program may still write */
 constexpr std::size_t drain_budget = 256 * 1024;
+/* output blocks, and how many a worker keeps for its next streams (2 MiB) */
+constexpr std::size_t block_size = 64 * 1024;
+constexpr std::size_t max_kept_blocks = 32;
 /* how often a child is polled for its exit where there is no pidfd */
 constexpr ngx_msec_t reap_poll = 50;
 
@@ -53,68 +58,11 @@ void run_request_cleanup(void *data);
 } // namespace
 
 
-/* An output buffer; nginx holds &buf until it is sent, then we reuse it. */
+/* A chunk of encoded output as nginx sees it, until it is sent. */
 struct OutBlock {
     ngx_buf_t    buf;
     ngx_chain_t  link;
-    std::string  data;
-};
-
-
-/*
- * Sent blocks kept by the worker for its next runs, so that a stream
- * starts with buffers grown already instead of growing (and faulting in)
- * new ones read after read. Bounded: what is kept stays allocated. One per
- * worker, in the main conf (ngx_http_cli_gateway_init_runs).
- */
-class SpareBlocks {
-public:
-    ~SpareBlocks()
-    {
-        for (OutBlock *b : blocks_) {
-            delete b;
-        }
-    }
-
-    OutBlock *take()
-    {
-        if (blocks_.empty()) {
-            return new OutBlock();
-        }
-
-        OutBlock *b = blocks_.back();
-        blocks_.pop_back();
-        kept_ -= b->data.capacity();
-
-        return b;
-    }
-
-    void give(OutBlock *b) noexcept
-    {
-        std::size_t  size = b->data.capacity();
-
-        if (kept_ + size > max_kept) {
-            delete b;
-            return;
-        }
-
-        try {
-            blocks_.push_back(b);
-
-        } catch (const std::bad_alloc &) {
-            delete b;
-            return;
-        }
-
-        b->data.clear();
-        kept_ += size;
-    }
-
-private:
-    static constexpr std::size_t  max_kept = 2 * 1024 * 1024;
-
-    std::vector<OutBlock *>  blocks_;
-    std::size_t              kept_ = 0;
+    char        *block;     /* the worker's BlockPool's, or NULL */
 };
 
 
@@ -166,6 +114,7 @@ private:
     void end_stream(int code, const std::string *error);
     ngx_int_t flush(bool last);
     void reclaim();
+    void release(OutBlock *b);
     void complete();
     void fail();
     void detach();
@@ -189,7 +138,7 @@ private:
     ngx_event_t        kill_ev_;
     ngx_event_t        reap_ev_;         /* polls the exit without pidfd */
 
-    std::string             pending_;    /* encoded, not yet handed over */
+    BlockWriter             pending_;    /* encoded, not yet handed over */
     std::vector<OutBlock *> busy_;       /* held by nginx until sent */
 
     time_t       timeout_secs_;
@@ -216,6 +165,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
     : r_(r), ctx_(ctx), gmcf_(gmcf), log_(*r->connection->log),
       pid_(child.pid),
       lines_{ LineSplitter(glcf->line_max), LineSplitter(glcf->line_max) },
+      pending_(*gmcf->blocks),
       timeout_secs_(timeout), keepalive_(glcf->keepalive),
       drain_(glcf->drain), grace_(glcf->stop_grace),
       stop_signal_((int) glcf->stop_signal), output_max_(glcf->output_max)
@@ -278,7 +228,7 @@ Run::~Run()
 
     /* the request is gone, and nginx's hold on the buffers with it */
     for (OutBlock *b : busy_) {
-        gmcf_->spare_blocks->give(b);
+        release(b);
     }
 
     ngx_queue_remove(&link.queue);
@@ -784,15 +734,16 @@ Run::end_stream(int code, const std::string *error)
 
 
 /*
- * Hands the encoded events to nginx as one flushed buffer. Buffers go
- * back to the worker's spare blocks once sent, so streams reuse a few of them.
+ * Hands the encoded events to nginx as one flushed chain of blocks. The
+ * blocks go back to the worker's pool once sent.
  */
 
 ngx_int_t
 Run::flush(bool last)
 {
     ngx_int_t           rc;
-    OutBlock           *b;
+    OutBlock           *b = nullptr;
+    ngx_chain_t        *out = NULL, **ll = &out;
     ngx_event_t        *wev;
     ngx_connection_t   *c;
     ngx_http_core_loc_conf_t  *clcf;
@@ -801,29 +752,37 @@ Run::flush(bool last)
         return NGX_OK;
     }
 
-    b = gmcf_->spare_blocks->take();
-    busy_.push_back(b);
+    do {
+        /* zeroed; may throw while nothing is taken from pending_ yet */
+        auto hold = std::make_unique<OutBlock>();
+        busy_.push_back(hold.get());
+        b = hold.release();
 
-    b->data.swap(pending_);
-    pending_.clear();
+        Chunk chunk = pending_.take_front();
 
-    ngx_memzero(&b->buf, sizeof(ngx_buf_t));
-    b->buf.start = (u_char *) &b->data[0];
-    b->buf.pos = b->buf.start;
-    b->buf.last = b->buf.pos + b->data.size();
-    b->buf.end = b->buf.last;
-    b->buf.memory = b->data.empty() ? 0 : 1;
+        b->block = chunk.data;
+        b->buf.start = (u_char *) chunk.data;
+        b->buf.pos = b->buf.start;
+        b->buf.last = b->buf.pos + chunk.size;
+        b->buf.end = b->buf.last;
+        b->buf.memory = chunk.size ? 1 : 0;
+        b->buf.tag = (ngx_buf_tag_t) &ngx_http_cli_gateway_module;
+
+        b->link.buf = &b->buf;
+        b->link.next = NULL;
+
+        *ll = &b->link;
+        ll = &b->link.next;
+
+        ctx_->bytes += chunk.size;
+
+    } while (!pending_.empty());
+
     b->buf.flush = 1;
     b->buf.last_buf = last ? 1 : 0;
     b->buf.last_in_chain = 1;
-    b->buf.tag = (ngx_buf_tag_t) &ngx_http_cli_gateway_module;
 
-    b->link.buf = &b->buf;
-    b->link.next = NULL;
-
-    ctx_->bytes += b->data.size();
-
-    rc = ngx_http_output_filter(r_, &b->link);
+    rc = ngx_http_output_filter(r_, out);
 
     reclaim();
 
@@ -865,10 +824,21 @@ Run::reclaim()
                                       });
 
     for (auto it = sent; it != busy_.end(); ++it) {
-        gmcf_->spare_blocks->give(*it);
+        release(*it);
     }
 
     busy_.erase(sent, busy_.end());
+}
+
+
+void
+Run::release(OutBlock *b)
+{
+    if (b->block) {
+        gmcf_->blocks->give(b->block);
+    }
+
+    delete b;
 }
 
 
@@ -1425,17 +1395,24 @@ ngx_http_cli_gateway_stop_all_runs(ngx_http_cli_gateway_main_conf_t *gmcf)
         run->kill_now();
         delete run;
     }
+
+    /* every block belongs to a run: what is out now was lost */
+    if (gmcf->blocks && gmcf->blocks->outstanding()) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "cli_gateway: %uz output blocks were not given back",
+                      gmcf->blocks->outstanding());
+    }
 }
 
 
 static void
-ngx_http_cli_gateway_free_spare_blocks(void *data)
+ngx_http_cli_gateway_free_blocks(void *data)
 {
-    delete (cligw::SpareBlocks *) data;
+    delete (cligw::BlockPool *) data;
 }
 
 
-/* the worker's scratch for pipe reads and its spare output blocks */
+/* the worker's scratch for pipe reads and the blocks of its streams */
 
 ngx_int_t
 ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
@@ -1454,13 +1431,16 @@ ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
-    gmcf->spare_blocks = new (std::nothrow) cligw::SpareBlocks();
-    if (gmcf->spare_blocks == NULL) {
+    try {
+        gmcf->blocks = new cligw::BlockPool(cligw::block_size,
+                                            cligw::max_kept_blocks);
+
+    } catch (const std::bad_alloc &) {
         return NGX_ERROR;
     }
 
-    cln->handler = ngx_http_cli_gateway_free_spare_blocks;
-    cln->data = gmcf->spare_blocks;
+    cln->handler = ngx_http_cli_gateway_free_blocks;
+    cln->data = gmcf->blocks;
 
     return NGX_OK;
 }

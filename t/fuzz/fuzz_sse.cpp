@@ -1,9 +1,11 @@
-// libFuzzer: line splitting and SSE encoding of arbitrary program output.
+// libFuzzer: line splitting and SSE encoding of arbitrary program output,
+// into a string and into output blocks.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "cligw_blocks.hpp"
 #include "cligw_lines.hpp"
 #include "cligw_sse.hpp"
 
@@ -19,10 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cligw::LineSplitter splitter(max_line);
     std::string out;
+    // small blocks, so that events straddle them; kept across inputs
+    static cligw::BlockPool pool(7, 1 << 16);
+    cligw::BlockWriter blocks(pool);
     auto sink = [&](std::string_view line) {
         if (line.size() > max_line) __builtin_trap();
         std::size_t before = out.size();
         cligw::sse_append_line(out, cligw::StreamKind::out, line);
+        cligw::sse_append_line(blocks, cligw::StreamKind::out, line);
         if (out.size() - before > cligw::sse_line_size_bound(line.size())) {
             __builtin_trap();
         }
@@ -32,6 +38,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         splitter.feed(in.substr(i, chunk), sink);
     }
     splitter.finish(sink);
+
+    // blocks hold the same bytes, in order, and all go back
+    std::string joined;
+    for (cligw::Chunk c = blocks.take_front(); c.data; c = blocks.take_front()) {
+        joined.append(c.data, c.size);
+        pool.give(c.data);
+    }
+    if (joined != out || pool.outstanding() != 0) __builtin_trap();
 
     // an event's data is one line: no raw newline or control byte inside
     // the JSON, and every event ends the same way
