@@ -37,13 +37,21 @@ namespace {
 
 /* hand a chunk to nginx once this much is encoded */
 constexpr std::size_t flush_threshold = 64 * 1024;
-/* pipe bytes read per event before yielding to other connections */
+/* pipe bytes encoded between checks of the above: up to 48x as much SSE */
+constexpr std::size_t encode_slice = 4 * 1024;
+/* pipe bytes read at once, and per event before yielding to others */
+constexpr std::size_t read_size = 64 * 1024;
 constexpr std::size_t read_budget = 1024 * 1024;
-/* pipe bytes read at the end of a run, when a program may still write */
+/* at the end of a run, when a program may still write: bytes read, and
+ * encoded output held, at most */
 constexpr std::size_t drain_budget = 256 * 1024;
+constexpr std::size_t drain_output_max = 1024 * 1024;
 /* output blocks, and how many a worker keeps for its next streams (2 MiB) */
 constexpr std::size_t block_size = 64 * 1024;
 constexpr std::size_t max_kept_blocks = 32;
+
+/* what a read left unencoded fits a block */
+static_assert(read_size <= block_size, "a read must fit an output block");
 /* how often a child is polled for its exit where there is no pidfd */
 constexpr ngx_msec_t reap_poll = 50;
 
@@ -104,6 +112,9 @@ private:
 
     ngx_connection_t *watch(UniqueFd &fd, ngx_event_handler_pt handler);
     void read_pipe(int k, bool draining);
+    std::size_t encode(int k, std::string_view data, bool draining);
+    void keep_unread(int k, std::string_view data, std::size_t used);
+    void drop_unread(int k);
     bool emit(int k, std::string_view data);
     void close_pipe(int k, bool finish_line);
     void finish_pipes();
@@ -131,6 +142,15 @@ private:
     ngx_connection_t  *pipe_[2] = { nullptr, nullptr };
     ngx_connection_t  *exit_ = nullptr;
     LineSplitter       lines_[2];
+
+    /* bytes read from a pipe, not encoded yet: the client fell behind */
+    struct Unread {
+        char         *block = nullptr;   /* the worker's BlockPool's */
+        std::size_t   pos = 0;
+        std::size_t   len = 0;
+    };
+
+    Unread             unread_[2];
 
     ngx_event_t        timeout_ev_;
     ngx_event_t        keepalive_ev_;
@@ -230,6 +250,9 @@ Run::~Run()
     for (OutBlock *b : busy_) {
         release(b);
     }
+
+    drop_unread(out);
+    drop_unread(err);
 
     ngx_queue_remove(&link.queue);
 
@@ -368,68 +391,156 @@ Run::on_pipe(ngx_connection_t *c)
 
 /*
  * Reads until the pipe is empty, the budget is spent (the event is posted
- * again), or the client falls behind (on_writable() resumes). Draining at
- * the end of a run takes what is there, bounded, since a program that
- * ignores the stop signal may still be writing.
+ * again), or the client falls behind (on_writable() resumes; what the read
+ * brought and was not encoded waits in unread_). Draining at the end of a
+ * run takes what is there, bounded, since a program that ignores the stop
+ * signal may still be writing.
  */
 
 void
 Run::read_pipe(int k, bool draining)
 {
     ssize_t            n;
-    std::size_t        total = 0;
+    std::size_t        used, total = 0;
     std::size_t        budget = draining ? drain_budget : read_budget;
+    std::string_view   data;
     ngx_connection_t  *c;
 
     while ((c = pipe_[k]) != nullptr) {
 
-        n = ::read(c->fd, gmcf_->read_buf, gmcf_->read_buf_size);
+        if (unread_[k].len) {
+            data = std::string_view(unread_[k].block + unread_[k].pos,
+                                    unread_[k].len);
 
-        if (n > 0) {
+        } else {
+            n = ::read(c->fd, gmcf_->read_buf, gmcf_->read_buf_size);
+
+            if (n == -1 && ngx_errno == NGX_EAGAIN) {
+                c->read->ready = 0;
+                lines_[k].release_memory();
+                return;
+            }
+
+            if (n == -1 && ngx_errno == NGX_EINTR) {
+                continue;
+            }
+
+            if (n <= 0) {
+                if (n == -1) {
+                    ngx_log_error(NGX_LOG_ERR, log(), ngx_errno,
+                                  "cli_gateway: read() from pid %P failed",
+                                  pid_);
+                }
+
+                close_pipe(k, true);
+                return;
+            }
+
             total += n;
-
-            if (!emit(k, std::string_view((char *) gmcf_->read_buf, n))) {
-                return;
-            }
-
-            if (pending_.size() >= flush_threshold && !draining) {
-                if (flush(false) == NGX_ERROR) {
-                    fail();
-                    return;
-                }
-
-                if (blocked_) {
-                    return;
-                }
-            }
-
-            if (total >= budget) {
-                if (!draining) {
-                    ngx_post_event(c->read, &ngx_posted_events);
-                }
-                return;
-            }
-
-            continue;
+            data = std::string_view((char *) gmcf_->read_buf, n);
         }
 
-        if (n == -1 && ngx_errno == NGX_EAGAIN) {
-            c->read->ready = 0;
-            lines_[k].release_memory();
+        used = encode(k, data, draining);
+
+        if (pipe_[k] == nullptr) {
+            /* the output limit, or a failed client, closed it */
             return;
         }
 
-        if (n == -1 && ngx_errno == NGX_EINTR) {
+        if (used < data.size()) {
+            if (!draining) {
+                keep_unread(k, data, used);
+            }
+            return;
+        }
+
+        drop_unread(k);
+
+        if (total >= budget) {
+            if (!draining) {
+                ngx_post_event(c->read, &ngx_posted_events);
+            }
+            return;
+        }
+    }
+}
+
+
+/*
+ * Encodes data a slice at a time, handing it to nginx when enough is
+ * encoded, so that what a stream holds is bounded by the slice, not by the
+ * read (a read of empty lines is 48 times as much SSE). Returns the bytes
+ * used: fewer when the client fell behind, or when draining has its fill.
+ */
+
+std::size_t
+Run::encode(int k, std::string_view data, bool draining)
+{
+    std::size_t  used = 0;
+
+    while (used < data.size()) {
+        std::string_view slice = data.substr(used, encode_slice);
+        used += slice.size();
+
+        if (!emit(k, slice)) {
+            return data.size();
+        }
+
+        if (draining) {
+            if (pending_.size() >= drain_output_max) {
+                return used;
+            }
             continue;
         }
 
-        if (n == -1) {
-            ngx_log_error(NGX_LOG_ERR, log(), ngx_errno,
-                          "cli_gateway: read() from pid %P failed", pid_);
-        }
+        if (pending_.size() >= flush_threshold) {
+            if (flush(false) == NGX_ERROR) {
+                fail();
+                return data.size();
+            }
 
-        close_pipe(k, true);
+            if (blocked_) {
+                return used;
+            }
+        }
     }
+
+    return used;
+}
+
+
+void
+Run::keep_unread(int k, std::string_view data, std::size_t used)
+{
+    Unread  &u = unread_[k];
+
+    if (u.len) {
+        /* data is u's own */
+        u.pos += used;
+        u.len -= used;
+        return;
+    }
+
+    if (u.block == nullptr) {
+        u.block = gmcf_->blocks->take();
+    }
+
+    u.pos = 0;
+    u.len = data.size() - used;
+    ngx_memcpy(u.block, data.data() + used, u.len);
+}
+
+
+void
+Run::drop_unread(int k)
+{
+    Unread  &u = unread_[k];
+
+    if (u.block) {
+        gmcf_->blocks->give(u.block);
+    }
+
+    u = Unread();
 }
 
 
@@ -483,6 +594,9 @@ Run::close_pipe(int k, bool finish_line)
             sse_append_line(pending_, kind, line);
         });
     }
+
+    /* bytes still unread here are over the output limit or the drain */
+    drop_unread(k);
 
     ngx_close_connection(pipe_[k]);
     pipe_[k] = nullptr;
@@ -969,6 +1083,8 @@ Run::detach()
             ngx_close_connection(pipe_[k]);
             pipe_[k] = nullptr;
         }
+
+        drop_unread(k);
     }
 
     if (ctx_) {
@@ -1420,7 +1536,7 @@ ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
 {
     ngx_pool_cleanup_t  *cln;
 
-    gmcf->read_buf_size = 64 * 1024;
+    gmcf->read_buf_size = cligw::read_size;
     gmcf->read_buf = (u_char *) ngx_palloc(cycle->pool, gmcf->read_buf_size);
     if (gmcf->read_buf == NULL) {
         return NGX_ERROR;

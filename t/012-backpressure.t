@@ -42,3 +42,33 @@ exit_code 0
 --- error_log eval
 qr/cli_gateway: request ended before pid \d+, stopping it/
 --- timeout: 20
+
+
+
+=== TEST 2: a flood of empty lines (48 bytes of SSE per byte) is held to a few hundred KiB
+--- http_config
+    server {
+        listen 127.0.0.1:1996;
+        location = /flood {
+            cli_gateway /usr/bin/python3;
+            cli_gateway_admin_claim $http_x_role admin;
+        }
+    }
+--- config
+    location = /cli {
+        cli_gateway /usr/bin/python3;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request eval
+"POST /cli\n" . qq({"args": ["$ENV{TEST_NGINX_SLOW_READER}", "http://127.0.0.1:1996/flood", "1", "2"]})
+--- sse
+started
+stdout writer still running: True
+stdout writer blocked below 40 MB: True
+stdout worker grew less than 2 MB: True
+stdout writer gone after the disconnect: True
+...
+exit_code 0
+--- error_log eval
+qr/cli_gateway: request ended before pid \d+, stopping it/
+--- timeout: 20

@@ -5,7 +5,10 @@ the stream slowly for a while, and prints what it saw of the writer (how
 much it could write) and of the worker (how much it grew). Then it goes
 away and checks that the writer is stopped.
 
-usage: slow-reader.py URL"""
+usage: slow-reader.py URL [LINE_BYTES [GROWTH_MB]]
+  LINE_BYTES  length of the writer's lines, newline included (100); 1 is a
+              flood of empty lines, 48 bytes of SSE for each byte written
+  GROWTH_MB   what the worker may grow by (16)"""
 
 import json
 import os
@@ -18,10 +21,15 @@ TOTAL = 200 * 1000 * 1000         # what the writer tries to write
 READ_SECONDS = 3                  # how long we read, slowly
 READ_RATE = 1000 * 1000           # bytes a second
 
+LINE_BYTES = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+GROWTH_MB = int(sys.argv[3]) if len(sys.argv) > 3 else 16
+
+# whole lines in writes of about 64 KiB
 WRITER = ("import sys\n"
-          "line = b'x' * 99 + b'\\n'\n"
+          f"chunk = (b'x' * {LINE_BYTES - 1} + b'\\n')"
+          f" * {65536 // LINE_BYTES}\n"
           "w = sys.stdout.buffer\n"
-          f"for _ in range({TOTAL // 100}): w.write(line)\n")
+          f"for _ in range({TOTAL} // len(chunk)): w.write(chunk)\n")
 
 
 def proc_field(pid, name, key):
@@ -69,7 +77,7 @@ def main():
     # the worker holds its 200 MB; with it, the writer waits on a full pipe.
     print("writer still running:", not gone(pid))
     print("writer blocked below 40 MB:", written < 40 * 1000 * 1000)
-    print("worker grew less than 16 MB:", grown_kb < 16 * 1024)
+    print(f"worker grew less than {GROWTH_MB} MB:", grown_kb < GROWTH_MB * 1024)
 
     sock.close()
     for _ in range(100):
