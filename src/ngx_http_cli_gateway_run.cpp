@@ -770,7 +770,7 @@ Run::on_timer(ngx_event_t *ev)
     }
 
     if (ev == &drain_ev_) {
-        if (blocked_) {
+        if (blocked_ || unread_[out].len || unread_[err].len) {
             /* the client, not a descendant, keeps the pipes unread */
             ngx_add_timer(&drain_ev_, drain_);
             return;
