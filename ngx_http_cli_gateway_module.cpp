@@ -3,8 +3,9 @@
  *
  * This file holds the directives, the configuration, the module definition
  * and the content handler's checks before the body is read. The rest lives
- * in src/: body.cpp (request body), run.cpp (the program and its stream),
- * reply.cpp (responses), variables.cpp, and nginx-free cligw_*.cpp.
+ * in src/: body.cpp (request body), start.cpp (the spawn), run.cpp (the
+ * program and its stream), reply.cpp (responses), variables.cpp, jwt.cpp,
+ * ledger.cpp, rlimit.cpp, and nginx-free cligw_*.cpp.
  */
 
 #include "ngx_http_cli_gateway.h"

@@ -22,6 +22,7 @@ class Run;
 class BlockPool;
 struct JwtKey;
 struct ChildLimits;
+struct Child;
 }
 
 
@@ -132,9 +133,15 @@ bool ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
 /* body.cpp: reading and checking the request body */
 ngx_int_t ngx_http_cli_gateway_read_body(ngx_http_request_t *r);
 
-/* run.cpp: the program run */
+/* start.cpp: from a checked request to a started program */
 ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request);
+
+/* run.cpp: the program run */
+ngx_int_t ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
+    ngx_http_cli_gateway_ctx_t *ctx, ngx_http_cli_gateway_loc_conf_t *glcf,
+    ngx_http_cli_gateway_main_conf_t *gmcf, cligw::Child &child,
+    time_t timeout);
 void ngx_http_cli_gateway_stop_all_runs(
     ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_int_t ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
