@@ -9,6 +9,7 @@ use Test::Nginx::Socket 'no_plan';
 use CliGateway;
 
 $ENV{TEST_NGINX_SLOW_READER} = abs_path('t/lib/slow-reader.py');
+$ENV{TEST_NGINX_SLOW_WHOLE} = abs_path('t/lib/slow-whole.py');
 
 no_shuffle();
 run_tests();
@@ -72,3 +73,33 @@ exit_code 0
 --- error_log eval
 qr/cli_gateway: request ended before pid \d+, stopping it/
 --- timeout: 20
+
+
+
+=== TEST 3: stdout and stderr floods of every kind of line to a slow reader arrive whole, in order
+--- http_config
+    server {
+        listen 127.0.0.1:1996 sndbuf=16k;
+        location = /flood {
+            cli_gateway /usr/bin/python3;
+            cli_gateway_admin_claim $http_x_role admin;
+        }
+    }
+--- config
+    location = /cli {
+        cli_gateway /usr/bin/python3;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request eval
+"POST /cli\n" . qq({"args": ["$ENV{TEST_NGINX_SLOW_WHOLE}", "http://127.0.0.1:1996/flood", "10000"]})
+--- sse
+started
+stdout stdout: 10000 lines, all in order: True
+stdout stderr: 10000 lines, all in order: True
+stdout exit codes: [0]
+...
+exit_code 0
+--- no_error_log
+[alert]
+[crit]
+--- timeout: 30
