@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <exception>
-#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -58,6 +57,7 @@ void run_timer_handler(ngx_event_t *ev);
 void run_free_handler(ngx_event_t *ev);
 void run_write_handler(ngx_http_request_t *r);
 void run_request_cleanup(void *data);
+void run_pool_cleanup(void *data);
 
 } // namespace
 
@@ -88,6 +88,7 @@ public:
     void on_timer(ngx_event_t *ev);
     void on_writable();
     void on_request_gone();
+    void on_pool_gone();
     void on_exception();
     void kill_now();
 
@@ -156,6 +157,11 @@ private:
 
     BlockWriter             pending_;    /* encoded, not yet handed over */
     std::vector<OutBlock *> busy_;       /* held by nginx until sent */
+    /* sent, block given back; kept, since nginx may still link to them */
+    std::vector<OutBlock *> spare_;
+    /* set while the request's pool lives: until it is destroyed, nginx
+     * (HTTP/2 frames of a closed stream too) may hold busy_ */
+    ngx_pool_cleanup_t     *pool_cln_ = nullptr;
 
     time_t       timeout_secs_;
     ngx_msec_t   keepalive_;
@@ -242,9 +248,17 @@ Run::~Run()
         ngx_close_connection(exit_);
     }
 
-    /* the request is gone, and nginx's hold on the buffers with it */
+    if (pool_cln_) {
+        /* worker exit: the request is there still, but sends no more */
+        pool_cln_->handler = NULL;
+    }
+
     for (OutBlock *b : busy_) {
         release(b);
+    }
+
+    for (OutBlock *b : spare_) {
+        delete b;
     }
 
     drop_unread(out);
@@ -272,6 +286,15 @@ Run::begin()
 
     cln->handler = run_request_cleanup;
     cln->data = ctx_;
+
+    pool_cln_ = ngx_pool_cleanup_add(r_->pool, 0);
+    if (pool_cln_ == NULL) {
+        detach();
+        return NGX_ERROR;
+    }
+
+    pool_cln_->handler = run_pool_cleanup;
+    pool_cln_->data = this;
 
     bool has_pidfd = bool(fds_[2]);
 
@@ -863,10 +886,19 @@ Run::flush(bool last)
     }
 
     do {
-        /* zeroed; may throw while nothing is taken from pending_ yet */
-        auto hold = std::make_unique<OutBlock>();
-        busy_.push_back(hold.get());
-        b = hold.release();
+        if (spare_.empty()) {
+            /* room for every OutBlock in both: reclaim() cannot throw;
+             * may throw while nothing is taken from pending_ yet */
+            std::size_t all = busy_.size() + spare_.size() + 1;
+            busy_.reserve(all);
+            spare_.reserve(all);
+            spare_.push_back(new OutBlock());
+        }
+
+        b = spare_.back();
+        spare_.pop_back();
+        busy_.push_back(b);
+        ngx_memzero(b, sizeof(OutBlock));
 
         Chunk chunk = pending_.take_front();
 
@@ -933,8 +965,16 @@ Run::reclaim()
                                           return ngx_buf_size(&b->buf) != 0;
                                       });
 
+    /* the structs stay: a filter (chunked) may still link to them */
     for (auto it = sent; it != busy_.end(); ++it) {
-        release(*it);
+        OutBlock *b = *it;
+
+        if (b->block) {
+            gmcf_->blocks->give(b->block);
+            b->block = nullptr;
+        }
+
+        spare_.push_back(b);
     }
 
     busy_.erase(sent, busy_.end());
@@ -1100,10 +1140,34 @@ Run::detach()
 }
 
 
+/*
+ * The request's pool is destroyed: nothing in nginx links to the buffers
+ * now. Before, an HTTP/2 stream closed with frames still queued sends them
+ * from busy_ (and writes their buf->pos), long after the request ended.
+ */
+
+void
+Run::on_pool_gone()
+{
+    pool_cln_ = nullptr;
+
+    for (OutBlock *b : busy_) {
+        release(b);
+    }
+
+    busy_.clear();
+
+    if (done() && !free_ev.posted) {
+        ngx_post_event(&free_ev, &ngx_posted_events);
+    }
+}
+
+
 bool
 Run::done() const
 {
-    return r_ == nullptr && reaped_ && !pipe_[out] && !pipe_[err];
+    return r_ == nullptr && reaped_ && !pipe_[out] && !pipe_[err]
+           && pool_cln_ == nullptr;
 }
 
 
@@ -1229,6 +1293,13 @@ run_write_handler(ngx_http_request_t *r)
     Run *run = ctx->run;
 
     guarded(run, [&] { run->on_writable(); });
+}
+
+
+void
+run_pool_cleanup(void *data)
+{
+    ((Run *) data)->on_pool_gone();
 }
 
 

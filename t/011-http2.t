@@ -8,6 +8,7 @@ use Test::Nginx::Socket 'no_plan';
 use CliGateway;
 use File::Temp qw(tempdir);
 use JSON::PP ();
+use Cwd qw(abs_path);
 
 our $dir = tempdir('cli-gateway-tls.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
@@ -15,6 +16,7 @@ system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
        . " -out $dir/test.crt 2>/dev/null") == 0
     or die "openssl req failed\n";
 $ENV{TEST_NGINX_TLS_DIR} = $dir;
+$ENV{TEST_NGINX_H2_RESET} = abs_path('t/lib/h2-reset.py');
 
 # the request body that runs SCRIPT with sh -c
 sub body { JSON::PP->new->encode({ args => ['-c', shift] }) }
@@ -154,3 +156,31 @@ exit_code 0
 qr/request ended before pid \d+, stopping it/,
 qr/pid \d+ killed by signal 15/,
 ]
+
+
+
+=== TEST 5: a stream reset while its frames wait in the h2 queue: they are sent whole and its own
+The run of the reset stream ends while nginx still holds its DATA frames;
+a second run on the connection must not lend them its buffers (h2c,
+t/lib/h2-reset.py).
+--- config
+    listen 127.0.0.1:1991 http2;
+
+    location = /cli {
+        cli_gateway /usr/bin/python3;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request eval
+"POST /cli\n" . JSON::PP->new->encode({ args => [$ENV{TEST_NGINX_H2_RESET}, '127.0.0.1:1991', '/cli'] })
+--- timeout: 30
+--- sse
+started
+stdout framing intact: True
+stdout stream 1 got some lines: True
+stdout stream 1 lines are its own, in order: True
+stdout stream 3 lines complete, in order: True
+stdout stream 3 ends with exit_code 0: True
+exit_code 0
+--- no_error_log
+[alert]
+[crit]
