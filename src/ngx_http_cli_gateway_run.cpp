@@ -778,12 +778,16 @@ Run::on_timer(ngx_event_t *ev)
     }
 
     if (ev == &keepalive_ev_) {
-        if (!blocked_) {
-            pending_.append(sse_keepalive_frame);
+        if (blocked_) {
+            /* events are on their way; the program may be quiet after */
+            ngx_add_timer(&keepalive_ev_, keepalive_);
+            return;
+        }
 
-            if (flush(false) == NGX_ERROR) {
-                fail();
-            }
+        pending_.append(sse_keepalive_frame);
+
+        if (flush(false) == NGX_ERROR) {
+            fail();
         }
         return;
     }

@@ -10,6 +10,7 @@ use CliGateway;
 
 $ENV{TEST_NGINX_SLOW_READER} = abs_path('t/lib/slow-reader.py');
 $ENV{TEST_NGINX_SLOW_WHOLE} = abs_path('t/lib/slow-whole.py');
+$ENV{TEST_NGINX_KEEPALIVE_BEHIND} = abs_path('t/lib/keepalive-behind.py');
 
 no_shuffle();
 run_tests();
@@ -103,3 +104,34 @@ exit_code 0
 [alert]
 [crit]
 --- timeout: 30
+
+
+
+=== TEST 4: a keep-alive that falls due while the client is behind still comes once it caught up
+The program is quiet for 6 s after its output; keep-alive is 1 s.
+--- http_config
+    server {
+        listen 127.0.0.1:1996 sndbuf=16k;
+        location = /quiet {
+            cli_gateway /usr/bin/python3;
+            cli_gateway_admin_claim $http_x_role admin;
+            cli_gateway_keepalive_interval 1s;
+        }
+    }
+--- config
+    location = /cli {
+        cli_gateway /usr/bin/python3;
+        cli_gateway_admin_claim $http_x_role admin;
+    }
+--- request eval
+"POST /cli\n" . qq({"args": ["$ENV{TEST_NGINX_KEEPALIVE_BEHIND}", "http://127.0.0.1:1996/quiet"]})
+--- sse
+started
+stdout lines: 400
+stdout keep-alive frames while quiet, at least 3: True
+...
+exit_code 0
+--- no_error_log
+[alert]
+[crit]
+--- timeout: 20
