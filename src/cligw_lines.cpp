@@ -1,6 +1,7 @@
 // LineSplitter: the parts that are not templates.
 
 #include "cligw_lines.hpp"
+#include "cligw_utf8.hpp"
 
 namespace cligw {
 
@@ -31,27 +32,14 @@ std::size_t LineSplitter::piece_length(std::string_view s) const
             continue; // a continuation byte: look further back
         }
 
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF; // range of the second byte
+        Utf8Lead lead = utf8_lead(c);
 
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0; // no overlongs
-            if (c == 0xED) hi = 0x9F; // no surrogates
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90; // no overlongs
-            if (c == 0xF4) hi = 0x8F; // nothing above U+10FFFF
-        }
-
-        if (len <= k) {
+        if (lead.len <= k) {
             return n; // ASCII, a sequence that ends before the cut, garbage
         }
         if (k > 1) {
             auto b = static_cast<unsigned char>(s[n - k + 1]);
-            if (b < lo || b > hi) {
+            if (b < lead.lo || b > lead.hi) {
                 return n; // not a valid prefix
             }
         }

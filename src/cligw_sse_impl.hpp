@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "cligw_utf8.hpp"
+
 namespace cligw {
 
 namespace detail {
@@ -56,38 +58,26 @@ void append_escape(Out &out, unsigned char c)
 inline std::size_t utf8_sequence(std::string_view s, std::size_t i,
                                  std::size_t &bad)
 {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; // range of the second byte
+    Utf8Lead lead = utf8_lead(static_cast<unsigned char>(s[i]));
 
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;       // no overlongs
-        if (c == 0xED) hi = 0x9F;       // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;       // no overlongs
-        if (c == 0xF4) hi = 0x8F;       // nothing above U+10FFFF
-    } else {
+    if (lead.len == 0) {
         bad = 1;                        // continuation, C0, C1, F5..FF
         return 0;
     }
 
-    for (std::size_t k = 1; k < len; k++) {
+    for (std::size_t k = 1; k < lead.len; k++) {
         if (i + k >= s.size()) {
             bad = k;
             return 0;
         }
         auto b = static_cast<unsigned char>(s[i + k]);
-        if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) {
+        if (k == 1 ? (b < lead.lo || b > lead.hi) : (b & 0xC0) != 0x80) {
             bad = k;
             return 0;
         }
     }
 
-    return len;
+    return lead.len;
 }
 
 template <class Out>
