@@ -122,7 +122,7 @@ private:
     void end_stream(int code, const std::string *error);
     ngx_int_t flush(bool last);
     void reclaim();
-    void release(OutBlock *b);
+    void recycle(OutBlock *b) noexcept;
     void complete();
     void fail();
     void detach();
@@ -254,7 +254,7 @@ Run::~Run()
     }
 
     for (OutBlock *b : busy_) {
-        release(b);
+        recycle(b);
     }
 
     for (OutBlock *b : spare_) {
@@ -969,16 +969,8 @@ Run::reclaim()
                                           return ngx_buf_size(&b->buf) != 0;
                                       });
 
-    /* the structs stay: a filter (chunked) may still link to them */
     for (auto it = sent; it != busy_.end(); ++it) {
-        OutBlock *b = *it;
-
-        if (b->block) {
-            gmcf_->blocks->give(b->block);
-            b->block = nullptr;
-        }
-
-        spare_.push_back(b);
+        recycle(*it);
     }
 
     busy_.erase(sent, busy_.end());
@@ -986,13 +978,16 @@ Run::reclaim()
 
 
 void
-Run::release(OutBlock *b)
+Run::recycle(OutBlock *b) noexcept
 {
+    /* the block goes back to the pool; the struct stays, since a filter
+     * (chunked) may still link to it. flush() reserved room in spare_. */
     if (b->block) {
         gmcf_->blocks->give(b->block);
+        b->block = nullptr;
     }
 
-    delete b;
+    spare_.push_back(b);
 }
 
 
@@ -1156,7 +1151,7 @@ Run::on_pool_gone()
     pool_cln_ = nullptr;
 
     for (OutBlock *b : busy_) {
-        release(b);
+        recycle(b);
     }
 
     busy_.clear();
