@@ -35,7 +35,8 @@ CLANGXX     ?= clang++
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo -I t/runner)
 
 .PHONY: all module test unit unit-build fuzz fuzz-build nginx-tests run soak \
-        valgrind bench deps clean browser-test test-nginx-src nginx-src-fetch
+        valgrind bench deps clean browser-test package-test test-nginx-src \
+        nginx-src-fetch
 
 all: module
 
@@ -96,7 +97,6 @@ valgrind: module
 
 # the Debian package (debian/) end to end; fails with the reason when this
 # machine cannot run it (not root, no dpkg-buildpackage, a system nginx up)
-.PHONY: package-test
 package-test:
 	@why=$$(sh t/package/preflight) || { echo "package-test: $$why"; exit 1; }
 	prove --exec sh t/package/test.sh
