@@ -35,6 +35,7 @@ static char *ngx_http_cli_gateway_rule(ngx_conf_t *cf, ngx_command_t *cmd,
 
 static ngx_int_t ngx_http_cli_gateway_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_cli_gateway_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_cli_gateway_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
@@ -247,6 +248,13 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cli_gateway_cgroup"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cli_gateway_cgroup,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cli_gateway_max_running"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_cli_gateway_max_running,
@@ -263,7 +271,7 @@ static ngx_http_module_t  ngx_http_cli_gateway_module_ctx = {
     NULL,                                  /* postconfiguration */
 
     ngx_http_cli_gateway_create_main_conf, /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_cli_gateway_init_main_conf,   /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -762,6 +770,24 @@ ngx_http_cli_gateway_create_main_conf(ngx_conf_t *cf)
 }
 
 
+/* the whole configuration is read: size the ledger, check the cgroups */
+
+static char *
+ngx_http_cli_gateway_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_cli_gateway_main_conf_t *gmcf =
+        (ngx_http_cli_gateway_main_conf_t *) conf;
+
+    if (ngx_http_cli_gateway_size_ledger(cf, gmcf) != NGX_OK
+        || ngx_http_cli_gateway_check_cgroups(cf, gmcf) != NGX_OK)
+    {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
 {
@@ -803,6 +829,7 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
     conf->rlimit_cpu = NGX_CONF_UNSET;
     conf->rlimit_as = NGX_CONF_UNSET;
     conf->rlimit_nofile = NGX_CONF_UNSET;
+    conf->cgroup = (ngx_http_cli_gateway_cgroup_t *) NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -867,6 +894,7 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_arg_length, prev->max_arg_length,
                               128 * 1024 - 1);
     ngx_http_cli_gateway_merge_limits(conf, prev);
+    ngx_conf_merge_ptr_value(conf->cgroup, prev->cgroup, NULL);
 
     if (conf->working_directory.len
         && conf->working_directory.data[0] != '/')
@@ -925,7 +953,7 @@ ngx_http_cli_gateway_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (ngx_http_cli_gateway_claim_slot(cycle, gmcf) != NGX_OK) {
+    if (ngx_http_cli_gateway_join_ledger(cycle, gmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -947,5 +975,5 @@ ngx_http_cli_gateway_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_cli_gateway_stop_all_runs(gmcf);
-    ngx_http_cli_gateway_release_slot(gmcf);
+    ngx_http_cli_gateway_leave_ledger(gmcf);
 }

@@ -132,9 +132,9 @@ int launch_posix_spawn(const SpawnSpec &spec, int out_w, int err_w,
                        spec.envp);
 }
 
-// posix_spawn has no attribute for resource limits or niceness, and set
-// after it returns they would come too late: the program already runs. So
-// a run with limits starts its child the way glibc's posix_spawn does
+// posix_spawn has no attribute for resource limits, niceness or a cgroup
+// (glibc 2.36), and set after it returns they would come too late: the
+// program already runs. So a run with any of them starts its child the way glibc's posix_spawn does
 // (clone with CLONE_VM | CLONE_VFORK on a stack of its own, the parent
 // suspended until execve), and the child sets them just before execve.
 struct CloneStart {
@@ -201,7 +201,9 @@ int start_cloned_child(void *arg)
     sigemptyset(&none);
 
     int devnull = open("/dev/null", O_RDONLY);
-    if (setpgid(0, 0) == -1 || devnull == -1 || !move_fd(devnull, 0)
+    if (setpgid(0, 0) == -1
+        || (spec.cgroup_procs >= 0 && write(spec.cgroup_procs, "0", 1) != 1)
+        || devnull == -1 || !move_fd(devnull, 0)
         || !move_fd(cs->out_w, 1) || !move_fd(cs->err_w, 2)
         || !close_from_3()
         || (spec.cwd != nullptr && chdir(spec.cwd) == -1)
@@ -268,7 +270,7 @@ int spawn_child(const SpawnSpec &spec, Child &child)
     }
 
     pid_t pid;
-    rc = spec.limits.any()
+    rc = spec.limits.any() || spec.cgroup_procs >= 0
              ? launch_cloned(spec, out.write.get(), err.write.get(), pid)
              : launch_posix_spawn(spec, out.write.get(), err.write.get(), pid);
     if (rc != 0) {

@@ -52,6 +52,8 @@ struct SpawnSpec {
     char *const *envp;         // NULL-terminated
     const char *cwd;           // NULL: inherit
     ChildLimits limits;        // none by default
+    int cgroup_procs = -1;     // cgroup.procs of the run's cgroup: the
+                               // child joins it before execve
 };
 
 struct Child {
@@ -66,8 +68,9 @@ struct Child {
 // Starts the program without a shell: stdin /dev/null, stdout and stderr
 // pipes, no other descriptor, its own process group, default signal
 // dispositions and an empty signal mask, and spec.limits in force before
-// its first instruction. Returns 0 or an errno value (also when a limit
-// cannot be set: the program then does not run).
+// its first instruction, inside spec.cgroup_procs's cgroup when given.
+// Returns 0 or an errno value (also when a limit cannot be set or the
+// cgroup not joined: the program then does not run).
 int spawn_child(const SpawnSpec &spec, Child &child);
 
 // What the original (Rust std::io::Error) prints for an errno value:

@@ -11,9 +11,11 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "cligw_cgroup.hpp"
 #include "cligw_request.hpp"
 
 
@@ -30,6 +32,15 @@ typedef struct {
     ngx_str_t                   name;
     ngx_http_complex_value_t    value;
 } ngx_http_cli_gateway_env_t;
+
+
+/* cli_gateway_cgroup: where each run gets a cgroup of its own */
+typedef struct {
+    ngx_str_t                   path;         /* no trailing slash */
+    cligw::CgroupLimits         limits;
+    u_char                     *conf_file;
+    ngx_uint_t                  conf_line;
+} ngx_http_cli_gateway_cgroup_t;
 
 
 typedef struct {
@@ -68,6 +79,7 @@ typedef struct {
     ngx_int_t                   rlimit_nofile;
     ngx_int_t                   priority;
     ngx_flag_t                  priority_set;  /* -1 is a valid priority */
+    ngx_http_cli_gateway_cgroup_t *cgroup;     /* NULL: none */
 
     /* where "cli_gateway" is, for messages of the merge */
     u_char                     *conf_file;
@@ -75,7 +87,10 @@ typedef struct {
 } ngx_http_cli_gateway_loc_conf_t;
 
 
-typedef struct ngx_http_cli_gateway_slot_s  ngx_http_cli_gateway_slot_t;
+typedef struct ngx_http_cli_gateway_ledger_worker_s
+    ngx_http_cli_gateway_ledger_worker_t;
+typedef struct ngx_http_cli_gateway_ledger_entry_s
+    ngx_http_cli_gateway_ledger_entry_t;
 
 
 typedef struct {
@@ -83,7 +98,11 @@ typedef struct {
     ngx_flag_t                  used;       /* some location has cli_gateway */
     ngx_uint_t                  max_running;
     ngx_shm_zone_t             *zone;       /* the ledger of all workers */
-    ngx_http_cli_gateway_slot_t *slot;      /* this worker's count */
+    ngx_http_cli_gateway_ledger_worker_t *worker;  /* this worker's record */
+    ngx_event_t                 sweep_ev;   /* looks for dead workers */
+    ngx_array_t                *cgroups;    /* of ngx_http_cli_gateway_cgroup_t *,
+                                               checked once configured */
+    ngx_uint_t                  cgroup_runs;  /* names this worker's cgroups */
     u_char                     *read_buf;   /* scratch for pipe reads */
     size_t                      read_buf_size;
     cligw::BlockPool           *blocks;     /* output of the streams */
@@ -141,7 +160,8 @@ ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 ngx_int_t ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, ngx_http_cli_gateway_loc_conf_t *glcf,
     ngx_http_cli_gateway_main_conf_t *gmcf, cligw::Child &child,
-    time_t timeout);
+    time_t timeout, ngx_http_cli_gateway_ledger_entry_t *entry,
+    const std::string &cgroup);
 void ngx_http_cli_gateway_stop_all_runs(
     ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_int_t ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
@@ -150,18 +170,31 @@ ngx_int_t ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
 /* ledger.cpp: running programs of all workers, cli_gateway_max_running */
 ngx_int_t ngx_http_cli_gateway_add_ledger(ngx_conf_t *cf,
     ngx_http_cli_gateway_main_conf_t *gmcf);
+ngx_int_t ngx_http_cli_gateway_size_ledger(ngx_conf_t *cf,
+    ngx_http_cli_gateway_main_conf_t *gmcf);
 char *ngx_http_cli_gateway_max_running(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_cli_gateway_claim_slot(ngx_cycle_t *cycle,
+ngx_int_t ngx_http_cli_gateway_join_ledger(ngx_cycle_t *cycle,
     ngx_http_cli_gateway_main_conf_t *gmcf);
-void ngx_http_cli_gateway_release_slot(ngx_http_cli_gateway_main_conf_t *gmcf);
+void ngx_http_cli_gateway_leave_ledger(ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_int_t ngx_http_cli_gateway_take_running(
     ngx_http_cli_gateway_main_conf_t *gmcf, ngx_log_t *log);
 void ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf);
-void ngx_http_cli_gateway_record_group(ngx_http_cli_gateway_main_conf_t *gmcf,
-    ngx_pid_t pgid);
-void ngx_http_cli_gateway_forget_group(ngx_http_cli_gateway_main_conf_t *gmcf,
-    ngx_pid_t pgid);
+ngx_http_cli_gateway_ledger_entry_t *ngx_http_cli_gateway_enter_run(
+    ngx_http_cli_gateway_main_conf_t *gmcf, const ngx_str_t *cgroup,
+    ngx_log_t *log);
+void ngx_http_cli_gateway_ledger_set_group(
+    ngx_http_cli_gateway_ledger_entry_t *e, ngx_pid_t pgid);
+void ngx_http_cli_gateway_leave_run(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_ledger_entry_t *e);
+void ngx_http_cli_gateway_abandon_run(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_ledger_entry_t *e);
+
+/* cgroup.cpp: cli_gateway_cgroup */
+char *ngx_http_cli_gateway_cgroup(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_cli_gateway_check_cgroups(ngx_conf_t *cf,
+    ngx_http_cli_gateway_main_conf_t *gmcf);
 
 /* rlimit.cpp: the child's resource limits and niceness */
 extern ngx_conf_post_handler_pt  ngx_http_cli_gateway_rlimit_cpu_post;

@@ -49,6 +49,8 @@ constexpr std::size_t max_kept_blocks = 32;
 static_assert(read_size <= block_size, "a read must fit an output block");
 /* how often a child is polled for its exit where there is no pidfd */
 constexpr ngx_msec_t reap_poll = 50;
+/* how often a finished run looks whether its cgroup is empty */
+constexpr ngx_msec_t cgroup_poll = 10;
 
 
 void run_pipe_handler(ngx_event_t *ev);
@@ -75,7 +77,8 @@ public:
     Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
         ngx_http_cli_gateway_loc_conf_t *glcf,
         ngx_http_cli_gateway_main_conf_t *gmcf, Child &child,
-        time_t timeout);
+        time_t timeout, ngx_http_cli_gateway_ledger_entry_t *entry,
+        const std::string &cgroup);
     ~Run();
 
     Run(const Run &) = delete;
@@ -91,6 +94,7 @@ public:
     void on_pool_gone();
     void on_exception();
     void kill_now();
+    bool release_cgroup();
 
     ngx_log_t *log() { return r_ ? r_->connection->log : &log_; }
     bool done() const;
@@ -128,6 +132,7 @@ private:
     void detach();
     void stop();
     void after_reap();
+    void signal_all(int sig);
 
     ngx_http_request_t                *r_;
     ngx_http_cli_gateway_ctx_t        *ctx_;
@@ -135,6 +140,9 @@ private:
     ngx_log_t                          log_;
 
     pid_t              pid_;
+    /* the run in the ledger; its cgroup until removed, or empty */
+    ngx_http_cli_gateway_ledger_entry_t  *entry_;
+    std::string        cgroup_;
     UniqueFd           fds_[3];          /* out, err, pidfd until watched */
     ngx_connection_t  *pipe_[2] = { nullptr, nullptr };
     ngx_connection_t  *exit_ = nullptr;
@@ -154,6 +162,8 @@ private:
     ngx_event_t        drain_ev_;
     ngx_event_t        kill_ev_;
     ngx_event_t        reap_ev_;         /* polls the exit without pidfd */
+    ngx_event_t        cgroup_ev_;       /* polls the cgroup till empty */
+    ngx_uint_t         cgroup_polls_ = 0;
 
     BlockWriter             pending_;    /* encoded, not yet handed over */
     std::vector<OutBlock *> busy_;       /* held by nginx until sent */
@@ -183,9 +193,10 @@ private:
 
 Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
     ngx_http_cli_gateway_loc_conf_t *glcf,
-    ngx_http_cli_gateway_main_conf_t *gmcf, Child &child, time_t timeout)
+    ngx_http_cli_gateway_main_conf_t *gmcf, Child &child, time_t timeout,
+    ngx_http_cli_gateway_ledger_entry_t *entry, const std::string &cgroup)
     : r_(r), ctx_(ctx), gmcf_(gmcf), log_(*r->connection->log),
-      pid_(child.pid),
+      pid_(child.pid), entry_(entry), cgroup_(cgroup),
       lines_{ LineSplitter(glcf->line_max), LineSplitter(glcf->line_max) },
       pending_(*gmcf->blocks),
       timeout_secs_(timeout), keepalive_(glcf->keepalive),
@@ -202,7 +213,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
     fds_[2] = std::move(child.pidfd);
 
     ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_,
-                              &kill_ev_, &reap_ev_, &free_ev };
+                              &kill_ev_, &reap_ev_, &cgroup_ev_, &free_ev };
 
     for (ngx_event_t *ev : timers) {
         ngx_memzero(ev, sizeof(ngx_event_t));
@@ -212,6 +223,8 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
     }
 
     free_ev.handler = run_free_handler;
+    cgroup_ev_.handler = run_free_handler;
+    cgroup_ev_.cancelable = 1;
 
     /* these must not hold a gracefully exiting worker back */
     keepalive_ev_.cancelable = 1;
@@ -226,7 +239,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
 Run::~Run()
 {
     ngx_event_t *timers[] = { &timeout_ev_, &keepalive_ev_, &drain_ev_,
-                              &kill_ev_, &reap_ev_ };
+                              &kill_ev_, &reap_ev_, &cgroup_ev_ };
 
     for (ngx_event_t *ev : timers) {
         if (ev->timer_set) {
@@ -266,8 +279,13 @@ Run::~Run()
 
     ngx_queue_remove(&link.queue);
 
-    /* the group was killed or ended with the run */
-    ngx_http_cli_gateway_forget_group(gmcf_, pid_);
+    /* the group was killed or ended with the run; a cgroup that could
+     * not be removed yet is left to the ledger's sweep */
+    if (cgroup_.empty()) {
+        ngx_http_cli_gateway_leave_run(gmcf_, entry_);
+    } else {
+        ngx_http_cli_gateway_abandon_run(gmcf_, entry_);
+    }
 }
 
 
@@ -306,7 +324,7 @@ Run::begin()
 
         if (!exit_) {
             /* without its pidfd watched, the child is reaped right here */
-            signal_group(pid_, SIGKILL);
+            signal_all(SIGKILL);
             reap_blocking();
         }
 
@@ -731,7 +749,7 @@ Run::after_reap()
 
     if (stopping_) {
         /* whatever the program left running in its group goes too */
-        signal_group(pid_, SIGKILL);
+        signal_all(SIGKILL);
     }
 }
 
@@ -769,7 +787,7 @@ Run::on_timer(ngx_event_t *ev)
         ngx_log_error(NGX_LOG_INFO, log(), 0,
                       "cli_gateway: pid %P outlived the stop grace, "
                       "sending SIGKILL", pid_);
-        signal_group(pid_, SIGKILL);
+        signal_all(SIGKILL);
         return;
     }
 
@@ -803,7 +821,7 @@ Run::on_timer(ngx_event_t *ev)
                       "cli_gateway: pid %P exited but its output is still "
                       "open, stopping its process group", pid_);
 
-        signal_group(pid_, SIGKILL);
+        signal_all(SIGKILL);
         finish_pipes();
 
         if (limit_hit_) {
@@ -1180,11 +1198,11 @@ Run::stop()
     stopping_ = true;
 
     if (reaped_) {
-        signal_group(pid_, SIGKILL);
+        signal_all(SIGKILL);
         return;
     }
 
-    signal_group(pid_, stop_signal_);
+    signal_all(stop_signal_);
 
     if (stop_signal_ != SIGKILL) {
         ngx_add_timer(&kill_ev_, grace_);
@@ -1205,13 +1223,89 @@ Run::on_exception()
 }
 
 
+/* The process group, and with a cgroup everything the program started. */
+
+void
+Run::signal_all(int sig)
+{
+    signal_group(pid_, sig);
+
+    if (cgroup_.empty()) {
+        return;
+    }
+
+    int rc = sig == SIGKILL ? kill_cgroup(cgroup_)
+                            : signal_cgroup(cgroup_, sig);
+
+    if (rc != 0 && rc != ENOENT) {
+        ngx_log_error(NGX_LOG_ALERT, log(), rc,
+                      "cli_gateway: signal %d to the cgroup \"%s\" of pid %P "
+                      "failed", sig, cgroup_.c_str(), pid_);
+    }
+}
+
+
+/*
+ * The run is over; with a cgroup, whatever the program left in it is
+ * killed, and the run ends when the cgroup is empty and removed. false:
+ * not yet, cgroup_ev_ asks again.
+ */
+
+bool
+Run::release_cgroup()
+{
+    if (cgroup_.empty()) {
+        return true;
+    }
+
+    if (cgroup_polls_ == 0) {
+        /* not the group: its leader is reaped, its pid may be reused */
+        kill_cgroup(cgroup_);
+    }
+
+    int rc = remove_cgroup(cgroup_);
+
+    if (rc == 0) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log(), 0,
+                       "cli_gateway: pid %P: removed the cgroup \"%s\"",
+                       pid_, cgroup_.c_str());
+        cgroup_.clear();
+        return true;
+    }
+
+    if (rc != EBUSY || ++cgroup_polls_ == 100) {
+        ngx_log_error(NGX_LOG_WARN, log(), rc,
+                      "cli_gateway: the cgroup \"%s\" of pid %P is not "
+                      "removed yet", cgroup_.c_str(), pid_);
+    }
+
+    if (rc != EBUSY) {
+        /* the ledger's sweep tries again */
+        return true;
+    }
+
+    ngx_add_timer(&cgroup_ev_, cgroup_poll);
+    return false;
+}
+
+
 /* Worker exit: nothing may outlive it, and nothing may be left open. */
 
 void
 Run::kill_now()
 {
-    signal_group(pid_, SIGKILL);
+    signal_all(SIGKILL);
     reap_blocking();
+
+    /* the killed processes need a moment to leave the cgroup */
+    for (int i = 0; i < 200 && !cgroup_.empty(); i++) {
+        if (remove_cgroup(cgroup_) == 0) {
+            cgroup_.clear();
+            break;
+        }
+
+        ngx_msleep(5);
+    }
 
     if (ctx_) {
         ctx_->run = nullptr;
@@ -1273,7 +1367,14 @@ run_timer_handler(ngx_event_t *ev)
 void
 run_free_handler(ngx_event_t *ev)
 {
-    delete (Run *) ev->data;
+    Run  *run = (Run *) ev->data;
+    bool  released = true;
+
+    guarded(run, [&] { released = run->release_cgroup(); });
+
+    if (released) {
+        delete run;
+    }
 }
 
 
@@ -1327,16 +1428,28 @@ ngx_int_t
 ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, ngx_http_cli_gateway_loc_conf_t *glcf,
     ngx_http_cli_gateway_main_conf_t *gmcf, cligw::Child &child,
-    time_t timeout)
+    time_t timeout, ngx_http_cli_gateway_ledger_entry_t *entry,
+    const std::string &cgroup)
 {
-    Run *run = new (std::nothrow) Run(r, ctx, glcf, gmcf, child, timeout);
+    Run *run = nullptr;
 
-    if (run == nullptr) {
+    try {
+        run = new Run(r, ctx, glcf, gmcf, child, timeout, entry, cgroup);
+
+    } catch (const std::exception &) {
         cligw::signal_group(child.pid, SIGKILL);
         int code, signo;
         cligw::reap_child(child.pid, child.pidfd.get(), true, code, signo);
         ngx_http_cli_gateway_give_running(gmcf);
-        ngx_http_cli_gateway_forget_group(gmcf, child.pid);
+
+        if (cgroup.empty()) {
+            ngx_http_cli_gateway_leave_run(gmcf, entry);
+
+        } else {
+            cligw::kill_cgroup(cgroup);
+            ngx_http_cli_gateway_abandon_run(gmcf, entry);
+        }
+
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

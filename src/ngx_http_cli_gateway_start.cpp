@@ -138,11 +138,12 @@ ngx_int_t
 ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request)
 {
-    int                                err;
-    time_t                             timeout;
-    ngx_str_t                          user;
-    ngx_http_cli_gateway_loc_conf_t   *glcf;
-    ngx_http_cli_gateway_main_conf_t  *gmcf;
+    int                                   err;
+    time_t                                timeout;
+    ngx_str_t                             user;
+    ngx_http_cli_gateway_loc_conf_t      *glcf;
+    ngx_http_cli_gateway_main_conf_t     *gmcf;
+    ngx_http_cli_gateway_ledger_entry_t  *entry;
 
     glcf = (ngx_http_cli_gateway_loc_conf_t *)
                ngx_http_get_module_loc_conf(r, ngx_http_cli_gateway_module);
@@ -218,18 +219,78 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
                    "rate_limited", "Too many programs running, retry later");
     }
 
+    std::string cgroup;
+
+    if (glcf->cgroup) {
+        /* unique on the machine: this worker's pid and its count */
+        cgroup.assign((char *) glcf->cgroup->path.data,
+                      glcf->cgroup->path.len);
+        cgroup += "/run-" + std::to_string(ngx_pid) + "-"
+                  + std::to_string(++gmcf->cgroup_runs);
+    }
+
+    ngx_str_t cgroup_name = { cgroup.size(), (u_char *) cgroup.data() };
+
+    /* in the ledger before anything starts, or not at all */
+    entry = ngx_http_cli_gateway_enter_run(gmcf, &cgroup_name,
+                                           r->connection->log);
+    if (entry == NULL) {
+        ngx_http_cli_gateway_give_running(gmcf);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "cli_gateway: refused user \"%V\" args %V: the ledger "
+                      "of running programs is full", &user, &ctx->args);
+
+        if (ngx_http_cli_gateway_add_header(r, "Retry-After", "1")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_cli_gateway_send_error(r,
+                   NGX_HTTP_SERVICE_UNAVAILABLE, "service_unavailable",
+                   "Too many programs running on this server, retry later");
+    }
+
     cligw::Child child;
+    cligw::UniqueFd cgroup_procs;
 
     ctx->started_at = ngx_current_msec;
 
-    err = cligw::spawn_child(spec, child);
+    err = 0;
+
+    if (glcf->cgroup) {
+        std::string failed;
+
+        err = cligw::create_cgroup(cgroup, glcf->cgroup->limits,
+                                   cgroup_procs, failed);
+        if (err) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, err,
+                          "cli_gateway: user \"%V\" could not start \"%V\" "
+                          "with args %V: cgroup \"%s\"", &user,
+                          &glcf->program, &ctx->args, failed.c_str());
+        }
+
+        spec.cgroup_procs = cgroup_procs.get();
+    }
+
+    if (err == 0) {
+        err = cligw::spawn_child(spec, child);
+
+        if (err) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, err,
+                          "cli_gateway: user \"%V\" could not start \"%V\" "
+                          "with args %V", &user, &glcf->program, &ctx->args);
+
+            if (glcf->cgroup) {
+                cligw::remove_cgroup(cgroup);
+            }
+        }
+    }
 
     if (err) {
+        ngx_http_cli_gateway_leave_run(gmcf, entry);
         ngx_http_cli_gateway_give_running(gmcf);
-
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, err,
-                      "cli_gateway: user \"%V\" could not start \"%V\" "
-                      "with args %V", &user, &glcf->program, &ctx->args);
 
         return ngx_http_cli_gateway_send_spawn_failure(r, ctx, err);
     }
@@ -237,12 +298,13 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ctx->pid = child.pid;
     ctx->spawned = 1;
 
-    ngx_http_cli_gateway_record_group(gmcf, child.pid);
+    ngx_http_cli_gateway_ledger_set_group(entry, child.pid);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "cli_gateway: user \"%V\" started pid %P: \"%V\" args %V, "
                   "timeout %Ts", &user, child.pid, &glcf->program,
                   &ctx->args, timeout);
 
-    return ngx_http_cli_gateway_watch_run(r, ctx, glcf, gmcf, child, timeout);
+    return ngx_http_cli_gateway_watch_run(r, ctx, glcf, gmcf, child, timeout,
+                                          entry, cgroup);
 }
