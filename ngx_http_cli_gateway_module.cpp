@@ -5,7 +5,7 @@
  * and the content handler's checks before the body is read. The rest lives
  * in src/: body.cpp (request body), start.cpp (the spawn), run.cpp (the
  * program and its stream), reply.cpp (responses), variables.cpp, jwt.cpp,
- * ledger.cpp, rlimit.cpp, and nginx-free cligw_*.cpp.
+ * ledger.cpp, cgroup.cpp, rlimit.cpp, and nginx-free cligw_*.cpp.
  */
 
 #include "ngx_http_cli_gateway.h"

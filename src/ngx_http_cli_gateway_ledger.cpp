@@ -409,8 +409,8 @@ ngx_http_cli_gateway_kill_entry(ngx_slab_pool_t *shpool,
 {
     if (e->pgid) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "cli_gateway: killing the process group %P that "
-                      "worker %P left", e->pgid, worker);
+                      "cli_gateway: worker %P is gone, killing the process "
+                      "group %P it left", worker, e->pgid);
         kill(-e->pgid, SIGKILL);
     }
 
@@ -420,8 +420,8 @@ ngx_http_cli_gateway_kill_entry(ngx_slab_pool_t *shpool,
 
             if (cligw::kill_cgroup(dir) == 0) {
                 ngx_log_error(NGX_LOG_WARN, log, 0,
-                              "cli_gateway: killed the cgroup \"%s\" that "
-                              "worker %P left", e->cgroup, worker);
+                              "cli_gateway: worker %P is gone, killed the "
+                              "cgroup \"%s\" it left", worker, e->cgroup);
             }
 
             if (cligw::remove_cgroup(dir) != 0) {
