@@ -20,7 +20,7 @@ extern "C" {
 
 
 namespace cligw {
-class Run;
+class ClientStream;
 class BlockPool;
 struct JwtKey;
 struct ChildLimits;
@@ -111,7 +111,7 @@ typedef struct {
 
 /* Per-request state: trivially destructible, lives in r->pool. */
 typedef struct {
-    cligw::Run                 *run;        /* NULL once the run let go */
+    cligw::ClientStream        *stream;     /* NULL once the run let go */
     ngx_str_t                   context_id;
     ngx_str_t                   args;       /* escaped, for the log */
     ngx_str_t                   user;

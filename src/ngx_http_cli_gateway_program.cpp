@@ -1,0 +1,374 @@
+/*
+ * The program side of a run: the child from its spawn until it is reaped
+ * and everything it started is gone. A Program lives inside its Run.
+ */
+
+#include "ngx_http_cli_gateway_run.h"
+
+#include <signal.h>
+
+#include <cerrno>
+
+
+namespace cligw {
+
+namespace {
+
+/* how often a child is polled for its exit where there is no pidfd */
+constexpr ngx_msec_t reap_poll = 50;
+/* how often a finished run looks whether its cgroup is empty */
+constexpr ngx_msec_t cgroup_poll = 10;
+
+
+void
+program_exit_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = (ngx_connection_t *) ev->data;
+    Program           *p = (Program *) c->data;
+
+    guarded(p->owner(), [&] { p->on_exit_event(); });
+}
+
+
+void
+program_reap_poll_handler(ngx_event_t *ev)
+{
+    Program  *p = (Program *) ev->data;
+
+    guarded(p->owner(), [&] { p->on_exit_event(); });
+}
+
+
+void
+program_grace_handler(ngx_event_t *ev)
+{
+    Program  *p = (Program *) ev->data;
+
+    guarded(p->owner(), [&] { p->on_grace_over(); });
+}
+
+
+void
+program_cgroup_handler(ngx_event_t *ev)
+{
+    Program  *p = (Program *) ev->data;
+
+    guarded(p->owner(), [&] { p->on_cgroup_poll(); });
+}
+
+} // namespace
+
+
+Program::Program(Owner &owner, ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_loc_conf_t *glcf, Child &child,
+    ngx_http_cli_gateway_ledger_entry_t *entry, const std::string &cgroup,
+    ngx_log_t *log)
+    : owner_(owner), gmcf_(gmcf), pid_(child.pid),
+      pidfd_(std::move(child.pidfd)), entry_(entry), cgroup_(cgroup),
+      grace_(glcf->stop_grace), stop_signal_((int) glcf->stop_signal)
+{
+    struct {
+        ngx_event_t           *ev;
+        ngx_event_handler_pt   handler;
+    } timers[] = {
+        { &reap_ev_, program_reap_poll_handler },
+        { &grace_ev_, program_grace_handler },
+        { &cgroup_ev_, program_cgroup_handler },
+    };
+
+    for (auto &t : timers) {
+        ngx_memzero(t.ev, sizeof(ngx_event_t));
+        t.ev->handler = t.handler;
+        t.ev->data = this;
+        t.ev->log = log;
+        /* none of them may hold a gracefully exiting worker back */
+        t.ev->cancelable = 1;
+    }
+}
+
+
+Program::~Program()
+{
+    ngx_event_t *timers[] = { &reap_ev_, &grace_ev_, &cgroup_ev_ };
+
+    for (ngx_event_t *ev : timers) {
+        if (ev->timer_set) {
+            ngx_del_timer(ev);
+        }
+    }
+
+    if (exit_) {
+        ngx_close_connection(exit_);
+    }
+
+    /* the group was killed or ended with the run; a cgroup that could not
+     * be removed yet is left to the ledger's sweep */
+    if (cgroup_.empty()) {
+        ngx_http_cli_gateway_leave_run(gmcf_, entry_);
+    } else {
+        ngx_http_cli_gateway_abandon_run(gmcf_, entry_);
+    }
+}
+
+
+bool
+Program::watch()
+{
+    if (!pidfd_) {
+        ngx_add_timer(&reap_ev_, reap_poll);
+        return true;
+    }
+
+    exit_ = ngx_get_connection(pidfd_.get(), reap_ev_.log);
+
+    if (exit_ == NULL) {
+        /* without its pidfd watched, the child is reaped right here */
+        signal_all(SIGKILL);
+        reap_blocking();
+        return false;
+    }
+
+    pidfd_.release();
+
+    exit_->data = this;
+    exit_->read->handler = program_exit_handler;
+    exit_->read->log = reap_ev_.log;
+    exit_->write->log = reap_ev_.log;
+
+    if (ngx_handle_read_event(exit_->read, 0) != NGX_OK) {
+        ngx_close_connection(exit_);
+        exit_ = nullptr;
+        signal_all(SIGKILL);
+        reap_blocking();
+        return false;
+    }
+
+    return true;
+}
+
+
+void
+Program::on_exit_event()
+{
+    int  code, signo;
+
+    switch (reap_child(pid_, exit_ ? exit_->fd : -1, false, code, signo)) {
+
+    case ReapResult::running:
+        if (!exit_) {
+            ngx_add_timer(&reap_ev_, reap_poll);
+        }
+        return;
+
+    case ReapResult::failed:
+        ngx_log_error(NGX_LOG_ALERT, owner_.log(), ngx_errno,
+                      "cli_gateway: waitid() for pid %P failed", pid_);
+        code = -1;
+        signo = 0;
+        break;
+
+    case ReapResult::exited:
+        break;
+    }
+
+    if (exit_) {
+        ngx_close_connection(exit_);
+        exit_ = nullptr;
+    }
+
+    set_reaped(code, signo);
+
+    if (signo) {
+        ngx_log_error(NGX_LOG_INFO, owner_.log(), 0,
+                      "cli_gateway: pid %P killed by signal %d", pid_, signo);
+    } else {
+        ngx_log_error(NGX_LOG_INFO, owner_.log(), 0,
+                      "cli_gateway: pid %P exited with code %d", pid_, code);
+    }
+
+    if (grace_ev_.timer_set) {
+        ngx_del_timer(&grace_ev_);
+    }
+
+    if (stopping_) {
+        /* whatever the program left running in its group goes too */
+        signal_all(SIGKILL);
+    }
+
+    owner_.on_program_exit();
+}
+
+
+void
+Program::reap_blocking()
+{
+    int  code, signo;
+    int  fd = exit_ ? exit_->fd : pidfd_.get();
+
+    if (!reaped_
+        && reap_child(pid_, fd, true, code, signo) == ReapResult::exited)
+    {
+        set_reaped(code, signo);
+    }
+}
+
+
+/* The program is gone: its count of cli_gateway_max_running too. */
+
+void
+Program::set_reaped(int code, int signo)
+{
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, reap_ev_.log, 0,
+                   "cli_gateway: pid %P reaped, code %d, signal %d",
+                   pid_, code, signo);
+
+    reaped_ = true;
+    exit_code_ = code;
+    signo_ = signo;
+
+    ngx_http_cli_gateway_give_running(gmcf_);
+}
+
+
+void
+Program::stop()
+{
+    if (stopping_) {
+        return;
+    }
+
+    stopping_ = true;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, reap_ev_.log, 0,
+                   "cli_gateway: pid %P stopping, reaped: %d", pid_,
+                   (int) reaped_);
+
+    if (reaped_) {
+        signal_all(SIGKILL);
+        return;
+    }
+
+    signal_all(stop_signal_);
+
+    if (stop_signal_ != SIGKILL) {
+        ngx_add_timer(&grace_ev_, grace_);
+    }
+}
+
+
+void
+Program::on_grace_over()
+{
+    ngx_log_error(NGX_LOG_INFO, owner_.log(), 0,
+                  "cli_gateway: pid %P outlived the stop grace, "
+                  "sending SIGKILL", pid_);
+
+    signal_all(SIGKILL);
+}
+
+
+void
+Program::kill()
+{
+    signal_all(SIGKILL);
+}
+
+
+/* The process group, and with a cgroup everything the program started. */
+
+void
+Program::signal_all(int sig)
+{
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, reap_ev_.log, 0,
+                   "cli_gateway: signal %d to the group of pid %P", sig, pid_);
+
+    signal_group(pid_, sig);
+
+    if (cgroup_.empty()) {
+        return;
+    }
+
+    int rc = sig == SIGKILL ? kill_cgroup(cgroup_)
+                            : signal_cgroup(cgroup_, sig);
+
+    if (rc != 0 && rc != ENOENT) {
+        ngx_log_error(NGX_LOG_ALERT, owner_.log(), rc,
+                      "cli_gateway: signal %d to the cgroup \"%s\" of pid %P "
+                      "failed", sig, cgroup_.c_str(), pid_);
+    }
+}
+
+
+/*
+ * The run is over; with a cgroup, whatever the program left in it is
+ * killed, and the program is released when the cgroup is empty and
+ * removed. false: not yet, on_program_released() follows.
+ */
+
+bool
+Program::release()
+{
+    if (cgroup_.empty()) {
+        return true;
+    }
+
+    if (cgroup_polls_ == 0) {
+        /* not the group: its leader is reaped, its pid may be reused */
+        kill_cgroup(cgroup_);
+    }
+
+    int rc = remove_cgroup(cgroup_);
+
+    if (rc == 0) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, reap_ev_.log, 0,
+                       "cli_gateway: pid %P: removed the cgroup \"%s\"",
+                       pid_, cgroup_.c_str());
+        cgroup_.clear();
+        return true;
+    }
+
+    if (rc != EBUSY || ++cgroup_polls_ == 100) {
+        ngx_log_error(NGX_LOG_WARN, owner_.log(), rc,
+                      "cli_gateway: the cgroup \"%s\" of pid %P is not "
+                      "removed yet", cgroup_.c_str(), pid_);
+    }
+
+    if (rc != EBUSY) {
+        /* the ledger's sweep tries again */
+        return true;
+    }
+
+    ngx_add_timer(&cgroup_ev_, cgroup_poll);
+    return false;
+}
+
+
+void
+Program::on_cgroup_poll()
+{
+    if (release()) {
+        owner_.on_program_released();
+    }
+}
+
+
+/* Worker exit: nothing may outlive it. */
+
+void
+Program::kill_now()
+{
+    signal_all(SIGKILL);
+    reap_blocking();
+
+    /* the killed processes need a moment to leave the cgroup */
+    for (int i = 0; i < 200 && !cgroup_.empty(); i++) {
+        if (remove_cgroup(cgroup_) == 0) {
+            cgroup_.clear();
+            break;
+        }
+
+        ngx_msleep(5);
+    }
+}
+
+} // namespace cligw

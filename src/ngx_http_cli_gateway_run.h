@@ -1,0 +1,301 @@
+/*
+ * The parts of a run, as nginx glue: the program (process side), its two
+ * output pipes, the client stream, and the run that ties them together.
+ *
+ * Output flows one way: a pipe's bytes become lines, the lines SSE events
+ * appended to the run's event log (a BlockWriter), and a client stream
+ * takes the events from the log and sends them. When the client falls
+ * behind, the stream says so and the run stops reading the pipes until it
+ * caught up, so a program that writes faster than its reader blocks on its
+ * own writes instead of filling the worker's memory.
+ */
+
+#ifndef NGX_HTTP_CLI_GATEWAY_RUN_H_INCLUDED_
+#define NGX_HTTP_CLI_GATEWAY_RUN_H_INCLUDED_
+
+#include "ngx_http_cli_gateway.h"
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cligw_blocks.hpp"
+#include "cligw_lines.hpp"
+#include "cligw_process.hpp"
+#include "cligw_sse.hpp"
+
+
+namespace cligw {
+
+/*
+ * Calls f(); an exception is logged and handed to owner.on_exception(),
+ * so that none reaches nginx's C frames.
+ */
+
+template <class Owner, class F>
+void
+guarded(Owner &owner, F &&f) noexcept
+{
+    try {
+        f();
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, owner.log(), 0, "cli_gateway: %s",
+                      e.what());
+        owner.on_exception();
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, owner.log(), 0,
+                      "cli_gateway: unexpected exception");
+        owner.on_exception();
+    }
+}
+
+
+/*
+ * The child process, from its spawn until it is reaped and everything it
+ * started is gone: the pidfd watched in the event loop (polled where there
+ * is none), stop signal then SIGKILL after the grace, its cgroup and its
+ * entry in the ledger, and its count of cli_gateway_max_running.
+ */
+
+class Program {
+public:
+    class Owner {
+    public:
+        virtual ngx_log_t *log() = 0;
+        virtual void on_exception() = 0;
+        /* reaped: exit_code() and signo() are known */
+        virtual void on_program_exit() = 0;
+        /* release() said "not yet", and now the cgroup is gone */
+        virtual void on_program_released() = 0;
+
+    protected:
+        ~Owner() = default;
+    };
+
+    Program(Owner &owner, ngx_http_cli_gateway_main_conf_t *gmcf,
+            ngx_http_cli_gateway_loc_conf_t *glcf, Child &child,
+            ngx_http_cli_gateway_ledger_entry_t *entry,
+            const std::string &cgroup, ngx_log_t *log);
+    ~Program();
+
+    Program(const Program &) = delete;
+    Program &operator=(const Program &) = delete;
+
+    /* Watches for the exit; false when no connection was left for the
+     * pidfd (the child is then killed and reaped here). */
+    bool watch();
+
+    void stop();            /* stop signal, SIGKILL after the grace */
+    void kill();            /* SIGKILL to the group and the cgroup, now */
+    void kill_now();        /* worker exit: killed, reaped, cgroup removed */
+    /* The run is over: what it left in its cgroup is killed, and true once
+     * the cgroup is removed; false: on_program_released() follows. */
+    bool release();
+
+    Owner &owner() { return owner_; }
+    pid_t pid() const { return pid_; }
+    bool reaped() const { return reaped_; }
+    int exit_code() const { return exit_code_; }
+    int signo() const { return signo_; }
+
+    void on_exit_event();
+    void on_grace_over();
+    void on_cgroup_poll();
+
+private:
+    void signal_all(int sig);
+    void reap_blocking();
+    void set_reaped(int code, int signo);
+
+    Owner                                &owner_;
+    ngx_http_cli_gateway_main_conf_t     *gmcf_;
+    pid_t                                 pid_;
+    UniqueFd                              pidfd_;    /* until watched */
+    ngx_connection_t                     *exit_ = nullptr;
+    ngx_http_cli_gateway_ledger_entry_t  *entry_;
+    std::string                           cgroup_;   /* empty: none left */
+
+    ngx_event_t   reap_ev_;       /* polls the exit where no pidfd */
+    ngx_event_t   grace_ev_;      /* the stop grace is over */
+    ngx_event_t   cgroup_ev_;     /* polls the cgroup until it is empty */
+
+    ngx_msec_t    grace_;
+    int           stop_signal_;
+    int           exit_code_ = -1;
+    int           signo_ = 0;
+    ngx_uint_t    cgroup_polls_ = 0;
+    bool          reaped_ = false;
+    bool          stopping_ = false;
+};
+
+
+/*
+ * One of the program's output pipes as an nginx connection: its line
+ * splitter, and the bytes read but not encoded yet (the client fell
+ * behind). Lines become events of the given kind in the run's event log.
+ */
+
+class OutputPipe {
+public:
+    /* what the pipe's reads are handed to */
+    class Reader {
+    public:
+        virtual ngx_log_t *log() = 0;
+        /* encodes data into the event log; returns the bytes used: fewer
+         * when the client fell behind or a drain has its fill */
+        virtual std::size_t take_output(OutputPipe &pipe,
+                                        std::string_view data,
+                                        bool draining) = 0;
+        /* end of the pipe's output, its last line in the log */
+        virtual BlockWriter &events() = 0;
+
+    protected:
+        ~Reader() = default;
+    };
+
+    OutputPipe(StreamKind kind, UniqueFd &fd, std::size_t line_max,
+               BlockPool &blocks);
+    ~OutputPipe();
+
+    OutputPipe(const OutputPipe &) = delete;
+    OutputPipe &operator=(const OutputPipe &) = delete;
+
+    /* The pipe's read end into the event loop; c->data is data. */
+    bool watch(ngx_log_t *log, void *data, ngx_event_handler_pt handler);
+
+    /* Reads until the pipe is empty (EAGAIN), closed, budget bytes are
+     * read (the read event is posted again unless draining), or the reader
+     * takes less than it was given (kept unless draining). */
+    void read(Reader &reader, u_char *buf, std::size_t size,
+              std::size_t budget, bool draining);
+
+    /* Lines of data as events of this pipe's kind. */
+    void feed(BlockWriter &events, std::string_view data);
+    /* Closes; with finish_line, an unfinished line becomes an event. */
+    void close(BlockWriter &events, bool finish_line);
+    void post();             /* reads again from the event loop */
+
+    bool open() const { return c_ != nullptr; }
+    bool owns(const ngx_connection_t *c) const { return c == c_; }
+    bool has_unread() const { return unread_len_ != 0; }
+    StreamKind kind() const { return kind_; }
+
+private:
+    void keep_unread(std::string_view data, std::size_t used);
+    void drop_unread();
+
+    StreamKind         kind_;
+    UniqueFd           fd_;          /* until watched */
+    ngx_connection_t  *c_ = nullptr;
+    LineSplitter       lines_;
+    BlockPool         &blocks_;
+
+    /* bytes read, not encoded yet: in a block of the pool */
+    char              *unread_ = nullptr;
+    std::size_t        unread_pos_ = 0;
+    std::size_t        unread_len_ = 0;
+};
+
+
+/* A chunk of encoded output as nginx sees it, until it is sent. */
+
+struct OutBlock {
+    ngx_buf_t    buf;
+    ngx_chain_t  link;
+    char        *block;     /* the worker's BlockPool's, or NULL */
+};
+
+
+/*
+ * The client's side of a run: the request, the events handed to nginx
+ * until sent, flushing, back-pressure (blocked() while the client is
+ * behind), send_timeout and the keep-alive frame. It lives until the
+ * request's pool is destroyed: until then nginx (an HTTP/2 stream reset
+ * with frames queued too) may still link to its buffers.
+ */
+
+class ClientStream {
+public:
+    class Owner {
+    public:
+        virtual ngx_log_t *log() = 0;
+        virtual void on_exception() = 0;
+        /* the client caught up with what was sent */
+        virtual void on_stream_writable() = 0;
+        /* the request ended before the last event (client gone, error) */
+        virtual void on_stream_failed() = 0;
+        /* the request's pool is gone: the stream may be freed */
+        virtual void on_stream_released() = 0;
+
+    protected:
+        ~Owner() = default;
+    };
+
+    /* events: the run's log, which this stream sends from */
+    ClientStream(Owner &owner, ngx_http_request_t *r,
+                 ngx_http_cli_gateway_ctx_t *ctx, BlockWriter &events,
+                 BlockPool &blocks, ngx_msec_t keepalive);
+    ~ClientStream();
+
+    ClientStream(const ClientStream &) = delete;
+    ClientStream &operator=(const ClientStream &) = delete;
+
+    /* Cleanups on the request and its pool, so that its end is noticed. */
+    ngx_int_t attach();
+    /* TCP_NODELAY, the response header; NGX_OK or what nginx said. */
+    ngx_int_t start();
+    /* From now on events are streamed: the handlers and keep-alive. */
+    void stream();
+    /* Hands what the log holds to nginx, flushed; last ends the body. */
+    ngx_int_t send(bool last);
+    /* Everything is sent: the request ends normally. */
+    void complete();
+    /* The connection failed: the request ends with an error. */
+    void fail();
+    /* The request is ending without us (nginx's cleanup): let it go. */
+    void gone();
+    /* Lets go of the request; no more callbacks come from it. */
+    void detach();
+
+    void on_writable();
+    void on_keepalive();
+    void on_pool_gone();
+
+    Owner &owner() { return owner_; }
+    ngx_http_request_t *request() const { return r_; }
+    ngx_http_cli_gateway_ctx_t *ctx() const { return ctx_; }
+    bool attached() const { return r_ != nullptr; }
+    bool blocked() const { return blocked_; }
+    bool holds_buffers() const { return pool_cln_ != nullptr; }
+
+private:
+    OutBlock *next_block();
+    ngx_int_t output(ngx_chain_t *out);
+    void reclaim();
+    void recycle(OutBlock *b) noexcept;
+
+    Owner                        &owner_;
+    ngx_http_request_t           *r_;
+    ngx_http_cli_gateway_ctx_t   *ctx_;
+    BlockWriter                  &events_;
+    BlockPool                    &blocks_;
+    ngx_msec_t                    keepalive_;
+
+    ngx_event_t                   keepalive_ev_;
+
+    std::vector<OutBlock *>       busy_;     /* held by nginx until sent */
+    /* sent, block given back; kept, since nginx may still link to them */
+    std::vector<OutBlock *>       spare_;
+    /* set while the request's pool lives */
+    ngx_pool_cleanup_t           *pool_cln_ = nullptr;
+
+    bool                          blocked_ = false;
+};
+
+} // namespace cligw
+
+#endif /* NGX_HTTP_CLI_GATEWAY_RUN_H_INCLUDED_ */
