@@ -20,6 +20,11 @@ public:
 
     // sink(std::string_view line) is called for every line completed by data.
     template <class Sink> void feed(std::string_view data, Sink &&sink);
+    // The same lines, but a run of whole lines that need no cutting goes to
+    // whole(std::string_view lines) in one piece: each ends in "\n", a "\r"
+    // before it still there (for an encoder that splits as it encodes).
+    template <class Sink, class Whole>
+    void feed(std::string_view data, Sink &&sink, Whole &&whole);
     // Reports the unfinished line, if any, and resets.
     template <class Sink> void finish(Sink &&sink);
 

@@ -41,6 +41,23 @@ void LineSplitter::feed(std::string_view data, Sink &&sink)
     }
 }
 
+template <class Sink, class Whole>
+void LineSplitter::feed(std::string_view data, Sink &&sink, Whole &&whole)
+{
+    // no line of data can be longer than max_line_ when data is not, and
+    // none is unfinished before it: up to the last "\n" are whole lines
+    if (pending_.empty() && data.size() <= max_line_) {
+        std::size_t last = data.rfind('\n');
+
+        if (last != std::string_view::npos) {
+            whole(data.substr(0, last + 1));
+            data.remove_prefix(last + 1);
+        }
+    }
+
+    feed(data, sink);
+}
+
 template <class Sink>
 void LineSplitter::finish(Sink &&sink)
 {

@@ -25,6 +25,12 @@ template <class Out> void sse_append_started(Out &out, long pid);
 // String::from_utf8_lossy); JSON escaping follows serde_json.
 template <class Out>
 void sse_append_line(Out &out, StreamKind kind, std::string_view line);
+// One event per line of `lines`, which holds whole lines only: it ends in
+// "\n", and a "\r" right before a "\n" is dropped. The same bytes as
+// sse_append_line for each line, in one pass that finds the line ends
+// while it escapes.
+template <class Out>
+void sse_append_lines(Out &out, StreamKind kind, std::string_view lines);
 template <class Out> void sse_append_error(Out &out, std::string_view message);
 template <class Out> void sse_append_exit_code(Out &out, int code);
 

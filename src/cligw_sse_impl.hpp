@@ -88,7 +88,102 @@ void append_event(Out &out, std::string_view json)
     put(out, "\n\n");
 }
 
+// Past the bytes at s[i] that are copied as they are: ASCII that needs
+// no escape, valid UTF-8 sequences.
+inline std::size_t skip_verbatim(std::string_view s, std::size_t i)
+{
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+
+        if (byte_class[c] == plain) {
+            i++;
+            continue;
+        }
+
+        std::size_t bad;
+        std::size_t len = byte_class[c] == multibyte ? utf8_sequence(s, i, bad)
+                                                     : 0;
+        if (len == 0) {
+            return i;
+        }
+        i += len;
+    }
+
+    return i;
+}
+
+// Escapes s[i], which skip_verbatim() stopped at; returns the index after
+// what it consumed (an invalid sequence's maximal subpart is one U+FFFD).
+template <class Out>
+std::size_t append_special(Out &out, std::string_view s, std::size_t i)
+{
+    auto c = static_cast<unsigned char>(s[i]);
+
+    if (byte_class[c] == escape) {
+        append_escape(out, c);
+        return i + 1;
+    }
+
+    std::size_t bad = 0;
+    utf8_sequence(s, i, bad);
+    put(out, replacement);
+    return i + bad;
+}
+
+inline std::string_view line_event_head(StreamKind kind)
+{
+    return kind == StreamKind::out
+               ? "event: cli\ndata: {\"type\":\"stdout\",\"data\":\""
+               : "event: cli\ndata: {\"type\":\"stderr\",\"data\":\"";
+}
+
+inline constexpr std::string_view line_event_tail = "\\n\"}\n\n";
+
 } // namespace detail
+
+
+template <class Out>
+void sse_append_lines(Out &out, StreamKind kind, std::string_view s)
+{
+    const std::string_view head = detail::line_event_head(kind);
+    std::size_t run = 0; // start of bytes not yet copied
+    std::size_t i = 0;
+
+    if (s.empty()) {
+        return;
+    }
+
+    detail::put(out, head);
+
+    for (;;) {
+        i = detail::skip_verbatim(s, i);
+
+        if (i == s.size()) {
+            break;
+        }
+
+        auto c = static_cast<unsigned char>(s[i]);
+
+        // s ends in "\n": a "\r" always has a byte after it
+        std::size_t end = c == '\n'                      ? 1
+                          : c == '\r' && s[i + 1] == '\n' ? 2
+                                                          : 0;
+
+        out.append(s.data() + run, i - run);
+
+        if (end == 0) {
+            run = i = detail::append_special(out, s, i);
+            continue;
+        }
+
+        detail::put(out, detail::line_event_tail);
+        run = i += end;
+
+        if (i < s.size()) {
+            detail::put(out, head);
+        }
+    }
+}
 
 
 template <class Out>
@@ -97,32 +192,15 @@ void json_append_escaped(Out &out, std::string_view s)
     std::size_t run = 0; // start of bytes not yet copied
     std::size_t i = 0;
 
-    while (i < s.size()) {
-        auto c = static_cast<unsigned char>(s[i]);
+    for (;;) {
+        i = detail::skip_verbatim(s, i);
 
-        switch (detail::byte_class[c]) {
-        case detail::plain:
-            i++;
-            continue;
-
-        case detail::escape:
-            out.append(s.data() + run, i - run);
-            detail::append_escape(out, c);
-            run = ++i;
-            continue;
-
-        default: {
-            std::size_t bad = 0;
-            std::size_t len = detail::utf8_sequence(s, i, bad);
-            if (len) {
-                i += len;
-                continue;
-            }
-            out.append(s.data() + run, i - run);
-            detail::put(out, detail::replacement);
-            run = i += bad;
+        if (i == s.size()) {
+            break;
         }
-        }
+
+        out.append(s.data() + run, i - run);
+        run = i = detail::append_special(out, s, i);
     }
 
     out.append(s.data() + run, s.size() - run);
@@ -138,11 +216,9 @@ void sse_append_started(Out &out, long pid)
 template <class Out>
 void sse_append_line(Out &out, StreamKind kind, std::string_view line)
 {
-    detail::put(out, kind == StreamKind::out
-                    ? "event: cli\ndata: {\"type\":\"stdout\",\"data\":\""
-                    : "event: cli\ndata: {\"type\":\"stderr\",\"data\":\"");
+    detail::put(out, detail::line_event_head(kind));
     json_append_escaped(out, line);
-    detail::put(out, "\\n\"}\n\n");
+    detail::put(out, detail::line_event_tail);
 }
 
 template <class Out>

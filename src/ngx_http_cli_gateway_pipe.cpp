@@ -145,9 +145,13 @@ OutputPipe::read(Reader &reader, u_char *buf, std::size_t size,
 void
 OutputPipe::feed(BlockWriter &events, std::string_view data)
 {
-    lines_.feed(data, [&](std::string_view line) {
-        sse_append_line(events, kind_, line);
-    });
+    lines_.feed(data,
+                [&](std::string_view line) {
+                    sse_append_line(events, kind_, line);
+                },
+                [&](std::string_view lines) {
+                    sse_append_lines(events, kind_, lines);
+                });
 }
 
 

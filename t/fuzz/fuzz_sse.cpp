@@ -34,10 +34,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     };
 
+    // the same through the one-pass encoder of whole lines
+    cligw::LineSplitter runs(max_line);
+    std::string fused;
+    auto run_sink = [&](std::string_view line) {
+        cligw::sse_append_line(fused, cligw::StreamKind::out, line);
+    };
+    auto whole = [&](std::string_view lines) {
+        cligw::sse_append_lines(fused, cligw::StreamKind::out, lines);
+    };
+
     for (std::size_t i = 0; i < in.size(); i += chunk) {
         splitter.feed(in.substr(i, chunk), sink);
+        runs.feed(in.substr(i, chunk), run_sink, whole);
     }
     splitter.finish(sink);
+    runs.finish(run_sink);
+    if (fused != out) __builtin_trap();
 
     // blocks hold the same bytes, in order, and all go back
     std::string joined;

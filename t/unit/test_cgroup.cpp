@@ -9,6 +9,7 @@
 
 #include "cligw_cgroup.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -43,7 +44,9 @@ std::string make_parent()
                       mount.c_str());
         return "";
     }
-    std::string parent = mount + "/cli-gateway-unit." + std::to_string(getpid());
+    static int made = 0;
+    std::string parent = mount + "/cli-gateway-unit." + std::to_string(getpid())
+                         + "." + std::to_string(++made);
     assert_int_equal(mkdir(parent.c_str(), 0755), 0);
     return parent;
 }
@@ -125,6 +128,9 @@ static void test_escapee_stays_and_is_killed(void **)
     Child child;
     assert_int_equal(spawn_child(spec, child), 0);
 
+    // our end of the pipe does not block: wait for the line
+    struct pollfd pfd = { child.out.get(), POLLIN, 0 };
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
     char buf[512];
     ssize_t n = read(child.out.get(), buf, sizeof(buf));
     assert_true(n > 0);

@@ -12,19 +12,42 @@ using namespace cligw;
 
 using Lines = std::vector<std::string>;
 
-// Feeds the chunks, then ends the input; returns the lines reported.
+// Feeds the chunks, then ends the input; returns the lines reported. The
+// same chunks through feed() with whole lines in one piece (split here as
+// an encoder would) must give the same lines.
 static Lines split(std::size_t max_line, const std::vector<std::string> &chunks)
 {
-    LineSplitter splitter(max_line);
-    Lines lines;
+    LineSplitter splitter(max_line), runs(max_line);
+    Lines lines, from_runs;
     auto sink = [&](std::string_view l) { lines.emplace_back(l); };
+    auto run_sink = [&](std::string_view l) { from_runs.emplace_back(l); };
+    auto whole = [&](std::string_view run) {
+        assert_true(!run.empty() && run.back() == '\n');
+        while (!run.empty()) {
+            std::size_t nl = run.find('\n');
+            std::string_view l = run.substr(0, nl);
+            if (!l.empty() && l.back() == '\r') {
+                l.remove_suffix(1);
+            }
+            assert_true(l.size() <= std::max<std::size_t>(max_line, 4));
+            from_runs.emplace_back(l);
+            run.remove_prefix(nl + 1);
+        }
+    };
 
     for (const std::string &c : chunks) {
-        splitter.feed(c, sink);
         assert_true(splitter.pending() <= std::max<std::size_t>(max_line, 4) + 1);
+        splitter.feed(c, sink);
+        runs.feed(c, run_sink, whole);
     }
     splitter.finish(sink);
+    runs.finish(run_sink);
     assert_int_equal(splitter.pending(), 0);
+
+    assert_int_equal(from_runs.size(), lines.size());
+    for (std::size_t i = 0; i < lines.size(); i++) {
+        assert_bytes_equal(from_runs[i], lines[i]);
+    }
     return lines;
 }
 

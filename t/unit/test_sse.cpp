@@ -203,6 +203,56 @@ static void test_bound(void **)
     assert_bytes_equal(esc(plain), plain);
 }
 
+// The events of sse_append_line, one line at a time, as the splitter hands
+// them: split at "\n", one "\r" before it dropped.
+static std::string line_by_line(StreamKind k, std::string_view lines)
+{
+    std::string out;
+    while (!lines.empty()) {
+        std::size_t nl = lines.find('\n');
+        std::string_view l = lines.substr(0, nl);
+        if (!l.empty() && l.back() == '\r') {
+            l.remove_suffix(1);
+        }
+        sse_append_line(out, k, l);
+        lines.remove_prefix(nl + 1);
+    }
+    return out;
+}
+
+static void test_lines_in_one_pass(void **)
+{
+    const std::string_view cases[] = {
+        "a\n",
+        "\n",
+        "\n\n\n",
+        "one\ntwo\nthree\n",
+        "crlf\r\nmixed\nend\r\n",
+        "\r\n\r\r\n\r\n",
+        "a\rb\r\n",
+        "tab\tquote\"back\\slash\x01\x1f\n",
+        "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\n",
+        "cut \xE2\x82\nnext\n",              // a sequence cut by the line end
+        "\xE2\n\xF0\x9F\r\n",
+        "\x80\xBF\xC0\xC1\xF5\xFF\n",
+        "surrogate \xED\xA0\x80 overlong \xE0\x80\xAF\n",
+        std::string_view("nul \0 inside\n", 13),
+        "\x7f del\n",
+    };
+
+    for (std::string_view c : cases) {
+        for (StreamKind k : { StreamKind::out, StreamKind::err }) {
+            std::string fused;
+            sse_append_lines(fused, k, c);
+            assert_bytes_equal(fused, line_by_line(k, c));
+        }
+    }
+
+    std::string none;
+    sse_append_lines(none, StreamKind::out, "");
+    assert_bytes_equal(none, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_valid_utf8),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_bound),
+        cmocka_unit_test(test_lines_in_one_pass),
     };
     return cmocka_run_group_tests_name("sse", tests, NULL, NULL);
 }
