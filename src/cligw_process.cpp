@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -42,19 +41,6 @@ void UniqueFd::reset(int fd)
 
 namespace {
 
-// RAII holders, so every return path of spawn_child releases them.
-struct FileActions {
-    posix_spawn_file_actions_t fa;
-    FileActions() { posix_spawn_file_actions_init(&fa); }
-    ~FileActions() { posix_spawn_file_actions_destroy(&fa); }
-};
-
-struct SpawnAttr {
-    posix_spawnattr_t attr;
-    SpawnAttr() { posix_spawnattr_init(&attr); }
-    ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
-};
-
 struct Pipe {
     UniqueFd read, write;
 
@@ -87,56 +73,12 @@ void reap_failed(pid_t pid)
     }
 }
 
-// The usual way: glibc's posix_spawn, which takes its clone(CLONE_VM |
-// CLONE_VFORK) path with these attributes.
-int launch_posix_spawn(const SpawnSpec &spec, int out_w, int err_w,
-                       pid_t &pid)
-{
-    int rc;
-    FileActions fa;
-    // dup2 clears close-on-exec on the copies; everything from 3 up is
-    // closed, since nginx's own sockets are not close-on-exec.
-    if ((rc = posix_spawn_file_actions_addopen(&fa.fa, 0, "/dev/null",
-                                               O_RDONLY, 0)) != 0
-        || (rc = posix_spawn_file_actions_adddup2(&fa.fa, out_w, 1)) != 0
-        || (rc = posix_spawn_file_actions_adddup2(&fa.fa, err_w, 2)) != 0
-        || (rc = posix_spawn_file_actions_addclosefrom_np(&fa.fa, 3)) != 0)
-    {
-        return rc;
-    }
-    if (spec.cwd != nullptr
-        && (rc = posix_spawn_file_actions_addchdir_np(&fa.fa, spec.cwd)) != 0)
-    {
-        return rc;
-    }
-
-    // nginx ignores SIGPIPE and blocks nothing we want inherited: reset
-    // every disposition and the mask. None of these make glibc fork
-    // instead of clone(CLONE_VM | CLONE_VFORK).
-    SpawnAttr at;
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    if ((rc = posix_spawnattr_setflags(&at.attr, POSIX_SPAWN_SETPGROUP
-                                                     | POSIX_SPAWN_SETSIGDEF
-                                                     | POSIX_SPAWN_SETSIGMASK))
-            != 0
-        || (rc = posix_spawnattr_setpgroup(&at.attr, 0)) != 0
-        || (rc = posix_spawnattr_setsigdefault(&at.attr, &all)) != 0
-        || (rc = posix_spawnattr_setsigmask(&at.attr, &none)) != 0)
-    {
-        return rc;
-    }
-
-    return posix_spawn(&pid, spec.path, &fa.fa, &at.attr, spec.argv,
-                       spec.envp);
-}
-
-// posix_spawn has no attribute for resource limits, niceness or a cgroup
-// (glibc 2.36), and set after it returns they would come too late: the
-// program already runs. So a run with any of them starts its child the way glibc's posix_spawn does
-// (clone with CLONE_VM | CLONE_VFORK on a stack of its own, the parent
-// suspended until execve), and the child sets them just before execve.
+// The child starts the way glibc's posix_spawn starts one (clone with
+// CLONE_VM | CLONE_VFORK on a stack of its own, the parent suspended until
+// execve), but does its own setup: posix_spawn has no attribute for
+// resource limits, niceness or a cgroup (glibc 2.36), and set after it
+// returns they would come too late, the program already running. One path
+// for every run, so every child starts the same way.
 struct CloneStart {
     const SpawnSpec *spec;
     int out_w;
@@ -270,9 +212,7 @@ int spawn_child(const SpawnSpec &spec, Child &child)
     }
 
     pid_t pid;
-    rc = spec.limits.any() || spec.cgroup_procs >= 0
-             ? launch_cloned(spec, out.write.get(), err.write.get(), pid)
-             : launch_posix_spawn(spec, out.write.get(), err.write.get(), pid);
+    rc = launch_cloned(spec, out.write.get(), err.write.get(), pid);
     if (rc != 0) {
         return rc;
     }
