@@ -59,11 +59,13 @@ static void test_values(void **)
 
     // strings keep every byte, a NUL and bad UTF-8 included, and say so
     d = ok(R"(["a\u0000b"])");
+    assert_int_equal(d.root.items.size(), 1);
     assert_int_equal(d.root.items[0].text.size(), 3);
     assert_true(d.root.items[0].text[1] == '\0');
     assert_true(d.nul);
     assert_false(d.bad_utf8);
     d = ok("[\"\xff\xfe\"]");
+    assert_int_equal(d.root.items.size(), 1);
     assert_bytes_equal(d.root.items[0].text, "\xff\xfe");
     assert_true(d.bad_utf8);
     assert_false(d.nul);

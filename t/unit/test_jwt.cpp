@@ -248,6 +248,7 @@ static void test_strict_json(void **)
     r = check(hs256(hdr, R"({"n":1e3,"f":0.1,"big":1e400,"o":{"a":[true,null,"\""]}})"),
               *key);
     assert_true(r.ok);
+    assert_int_equal(r.claims.size(), 4);
     assert_bytes_equal(r.claims[0].second, "1000");
     assert_bytes_equal(r.claims[1].second, "0.1");
     assert_bytes_equal(r.claims[2].second, "1e400");
