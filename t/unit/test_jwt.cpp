@@ -9,41 +9,16 @@
 #include <openssl/pem.h>
 
 #include "cligw_jwt.hpp"
+#include "jwt_sign.hpp"
 
 using namespace cligw;
-
-static std::string b64url(std::string_view in)
-{
-    static const char *a =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned int acc = 0;
-    int bits = 0;
-    for (unsigned char c : in) {
-        acc = (acc << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += a[(acc >> bits) & 63];
-        }
-    }
-    if (bits) {
-        out += a[(acc << (6 - bits)) & 63];
-    }
-    return out;
-}
 
 static const std::string secret = "0123456789abcdef0123456789abcdef!";
 
 static std::string hs256(std::string_view header, std::string_view claims,
                          const std::string &key = secret)
 {
-    std::string input = b64url(header) + "." + b64url(claims);
-    unsigned char mac[32];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), (int) key.size(),
-         (const unsigned char *) input.data(), input.size(), mac, &len);
-    return input + "." + b64url(std::string((char *) mac, len));
+    return hs256_token(header, claims, key);
 }
 
 static std::unique_ptr<JwtKey> hs_key()
