@@ -66,16 +66,16 @@ unit: unit-build
 
 unit-build: $(UNIT_TESTS)
 
-$(BUILD)/unit/%: t/unit/%.cpp $(PURE_SRCS) $(PURE_HDRS)
+$(BUILD)/unit/%: t/unit/%.cpp $(PURE_SRCS) $(PURE_HDRS) $(wildcard t/unit/*.hpp)
 	@mkdir -p $(BUILD)/unit
-	$(CXX) $(UNIT_FLAGS) -o $@ $< $(PURE_SRCS) -lcjson -lcrypto -lcmocka
+	$(CXX) $(UNIT_FLAGS) -o $@ $< $(PURE_SRCS) -lcrypto -lcmocka
 
 fuzz-build: $(FUZZERS)
 
-$(BUILD)/fuzz/%: t/fuzz/%.cpp $(PURE_SRCS) $(PURE_HDRS)
+$(BUILD)/fuzz/%: t/fuzz/%.cpp $(PURE_SRCS) $(PURE_HDRS) $(wildcard t/unit/*.hpp)
 	@mkdir -p $(BUILD)/fuzz
 	$(CLANGXX) -std=gnu++17 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -Isrc -o $@ $< $(PURE_SRCS) -lcjson -lcrypto
+	    -Isrc -o $@ $< $(PURE_SRCS) -lcrypto
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do mkdir -p $(BUILD)/corpus/$$(basename $$f); \

@@ -122,6 +122,13 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       offsetof(ngx_http_cli_gateway_loc_conf_t, jwt_audience),
       NULL },
 
+    { ngx_string("cli_gateway_jwt_require"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cli_gateway_jwt_require,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cli_gateway_clear_env"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -304,6 +311,7 @@ static ngx_str_t  ngx_http_cli_gateway_forbidden =
 static ngx_int_t
 ngx_http_cli_gateway_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                         rc;
     ngx_http_cli_gateway_loc_conf_t  *glcf;
 
     glcf = (ngx_http_cli_gateway_loc_conf_t *)
@@ -311,17 +319,25 @@ ngx_http_cli_gateway_handler(ngx_http_request_t *r)
 
     /* no exception may reach nginx's C frames */
     try {
-        return ngx_http_cli_gateway_check(r, glcf);
+        rc = ngx_http_cli_gateway_check(r, glcf);
 
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "cli_gateway: %s", e.what());
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
     } catch (...) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "cli_gateway: unexpected exception");
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* nginx's own error page must not invite the body either */
+        (void) ngx_http_cli_gateway_refuse_expect(r);
+    }
+
+    return rc;
 }
 
 
@@ -814,6 +830,7 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
     conf->user = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
     conf->jwt = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
     conf->jwt_leeway = NGX_CONF_UNSET;
+    conf->jwt_require = (ngx_array_t *) NGX_CONF_UNSET_PTR;
     conf->clear_env = NGX_CONF_UNSET;
     conf->max_timeout = NGX_CONF_UNSET;
     conf->default_timeout = NGX_CONF_UNSET;
@@ -865,6 +882,8 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
     ngx_conf_merge_str_value(conf->jwt_issuer, prev->jwt_issuer, "");
     ngx_conf_merge_str_value(conf->jwt_audience, prev->jwt_audience, "");
+    ngx_conf_merge_ptr_value(conf->jwt_require, prev->jwt_require,
+                             &ngx_http_cli_gateway_jwt_require_default);
 
     if (conf->jwt_keys == NULL) {
         conf->jwt_keys = prev->jwt_keys;

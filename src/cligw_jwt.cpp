@@ -2,7 +2,8 @@
 
 #include "cligw_jwt.hpp"
 
-#include <cjson/cJSON.h>
+#include "cligw_json.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -14,15 +15,11 @@
 
 #include <array>
 #include <cmath>
-#include <cstdio>
 
 namespace cligw {
 
 namespace {
 
-struct JsonDeleter {
-    void operator()(cJSON *j) const { cJSON_Delete(j); }
-};
 struct MdCtxDeleter {
     void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
 };
@@ -152,35 +149,31 @@ bool es256_to_der(const std::string &raw, std::string &der)
     return i2d_ECDSA_SIG(sig.get(), &out) == len;
 }
 
-std::string claim_text(const cJSON *item)
+std::string claim_text(const JsonValue &v)
 {
-    if (cJSON_IsString(item)) {
-        return item->valuestring;
+    switch (v.type) {
+    case JsonType::string:
+        return v.text;
+    case JsonType::number:
+        return json_number_text(v);
+    default:
+        return json_text(v);
     }
-    if (cJSON_IsNumber(item)) {
-        double v = item->valuedouble;
-        char buf[64];
-        if (std::floor(v) == v && std::fabs(v) < 9.007199254740992e15) {
-            std::snprintf(buf, sizeof(buf), "%.0f", v);
-        } else {
-            std::snprintf(buf, sizeof(buf), "%.17g", v);
-        }
-        return buf;
-    }
-    char *printed = cJSON_PrintUnformatted(item);
-    std::string text = printed ? printed : "";
-    cJSON_free(printed);
-    return text;
 }
 
-bool audience_matches(const cJSON *aud, std::string_view want)
+bool is_string(const JsonValue *v)
 {
-    if (cJSON_IsString(aud)) {
-        return want == aud->valuestring;
+    return v && v->type == JsonType::string;
+}
+
+bool audience_matches(const JsonValue *aud, std::string_view want)
+{
+    if (is_string(aud)) {
+        return aud->text == want;
     }
-    if (cJSON_IsArray(aud)) {
-        for (const cJSON *a = aud->child; a; a = a->next) {
-            if (cJSON_IsString(a) && want == a->valuestring) {
+    if (aud && aud->type == JsonType::array) {
+        for (const JsonValue &a : aud->items) {
+            if (is_string(&a) && a.text == want) {
                 return true;
             }
         }
@@ -232,11 +225,10 @@ bool secret_fits(std::string_view secret, std::string &error)
 }
 
 // The base64url member `name` of a JWK, decoded; false when absent or bad.
-bool jwk_bytes(const cJSON *jwk, const char *name, std::string &out)
+bool jwk_bytes(const JsonValue &jwk, const char *name, std::string &out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(jwk, name);
-    return cJSON_IsString(v) && base64url_decode(v->valuestring, out)
-           && !out.empty();
+    const JsonValue *v = jwk.find(name);
+    return is_string(v) && base64url_decode(v->text, out) && !out.empty();
 }
 
 // A public key from OpenSSL parameters of `type` ("RSA", "EC").
@@ -254,7 +246,7 @@ EVP_PKEY *pkey_from_params(const char *type, const OSSL_PARAM *params)
     return pkey;
 }
 
-EVP_PKEY *rsa_from_jwk(const cJSON *jwk)
+EVP_PKEY *rsa_from_jwk(const JsonValue &jwk)
 {
     std::string n, e;
     if (!jwk_bytes(jwk, "n", n) || !jwk_bytes(jwk, "e", e)) {
@@ -280,11 +272,11 @@ EVP_PKEY *rsa_from_jwk(const cJSON *jwk)
     return params ? pkey_from_params("RSA", params.get()) : nullptr;
 }
 
-EVP_PKEY *p256_from_jwk(const cJSON *jwk)
+EVP_PKEY *p256_from_jwk(const JsonValue &jwk)
 {
     std::string x, y;
-    const cJSON *crv = cJSON_GetObjectItemCaseSensitive(jwk, "crv");
-    if (!cJSON_IsString(crv) || std::string_view(crv->valuestring) != "P-256"
+    const JsonValue *crv = jwk.find("crv");
+    if (!is_string(crv) || crv->text != "P-256"
         || !jwk_bytes(jwk, "x", x) || !jwk_bytes(jwk, "y", y)
         || x.size() != 32 || y.size() != 32)
     {
@@ -303,24 +295,24 @@ EVP_PKEY *p256_from_jwk(const cJSON *jwk)
 
 // One member of a JWK Set: false with `error` when it is broken, true with
 // an empty `usable` when it is for something else.
-bool jwk_to_key(const cJSON *jwk, JwtKey &key, bool &usable,
+bool jwk_to_key(const JsonValue &jwk, JwtKey &key, bool &usable,
                 std::string &error)
 {
-    const cJSON *kty = cJSON_GetObjectItemCaseSensitive(jwk, "kty");
-    const cJSON *use = cJSON_GetObjectItemCaseSensitive(jwk, "use");
-    const cJSON *alg = cJSON_GetObjectItemCaseSensitive(jwk, "alg");
-    const cJSON *kid = cJSON_GetObjectItemCaseSensitive(jwk, "kid");
+    const JsonValue *kty = jwk.find("kty");
+    const JsonValue *use = jwk.find("use");
+    const JsonValue *alg = jwk.find("alg");
+    const JsonValue *kid = jwk.find("kid");
 
     usable = false;
-    if (!cJSON_IsObject(jwk) || !cJSON_IsString(kty)) {
+    if (jwk.type != JsonType::object || !is_string(kty)) {
         error = "a key without \"kty\"";
         return false;
     }
-    if (kid && !cJSON_IsString(kid)) {
+    if (kid && !is_string(kid)) {
         error = "a \"kid\" that is not a string";
         return false;
     }
-    std::string_view type = kty->valuestring;
+    const std::string &type = kty->text;
     if (type == "RSA") {
         key.alg = JwtAlg::rs256;
     } else if (type == "EC") {
@@ -330,16 +322,13 @@ bool jwk_to_key(const cJSON *jwk, JwtKey &key, bool &usable,
     } else {
         return true;
     }
-    if ((use && !(cJSON_IsString(use)
-                  && std::string_view(use->valuestring) == "sig"))
-        || (alg && !(cJSON_IsString(alg)
-                     && std::string_view(alg->valuestring)
-                            == alg_name(key.alg))))
+    if ((use && !(is_string(use) && use->text == "sig"))
+        || (alg && !(is_string(alg) && alg->text == alg_name(key.alg))))
     {
         return true;
     }
 
-    key.kid = kid ? kid->valuestring : "";
+    key.kid = kid ? kid->text : "";
     std::string what = key.kid.empty() ? std::string("a key")
                                        : "key \"" + key.kid + "\"";
 
@@ -417,18 +406,21 @@ std::unique_ptr<JwtKey> load_jwt_key(JwtAlg alg, std::string_view file,
 
 std::unique_ptr<JwtKeys> load_jwks(std::string_view file, std::string &error)
 {
-    std::unique_ptr<cJSON, JsonDeleter> set(
-        cJSON_ParseWithLength(file.data(), file.size()));
-    const cJSON *list = set ? cJSON_GetObjectItemCaseSensitive(set.get(),
-                                                               "keys")
-                            : nullptr;
-    if (!cJSON_IsArray(list)) {
+    JsonDocument set = json_parse(file);
+    const JsonValue *list = set.error ? nullptr : set.root.find("keys");
+    if (list == nullptr || list->type != JsonType::array) {
         error = "not a JWK Set: no \"keys\" array";
+        return nullptr;
+    }
+    // read as strictly as a token: no key member may be ambiguous
+    if (set.duplicate_name || set.nul || set.bad_utf8) {
+        error = "a JWK Set with a name given twice, a NUL or bytes that "
+                "are not UTF-8";
         return nullptr;
     }
 
     auto keys = std::make_unique<JwtKeys>();
-    for (const cJSON *jwk = list->child; jwk; jwk = jwk->next) {
+    for (const JsonValue &jwk : list->items) {
         JwtKey key;
         bool usable;
         if (!jwk_to_key(jwk, key, usable, error)) {
@@ -461,6 +453,33 @@ std::unique_ptr<JwtKeys> load_jwks(std::string_view file, std::string &error)
 
 namespace {
 
+// What makes a token's JSON mean two things to two readers, or null:
+// a name given twice (RFC 7515 4, RFC 7519 4), a NUL that C strings
+// would cut at, bytes that are not UTF-8 (RFC 7519 7.2).
+const char *ambiguity(const JsonDocument &doc)
+{
+    return doc.duplicate_name ? "a name given twice"
+           : doc.nul          ? "a NUL in a string"
+           : doc.bad_utf8     ? "bytes that are not UTF-8"
+                              : nullptr;
+}
+
+// exp, nbf, iat: absent, or a finite number of seconds that a 64-bit
+// time_t holds (1e400 is infinite; 1e308 is finite but past any time_t).
+bool time_claim(const JsonValue &claims, const char *name, bool &present,
+                double &t)
+{
+    const JsonValue *v = claims.find(name);
+
+    present = v != nullptr;
+    if (!present) {
+        return true;
+    }
+    t = v->number;
+    return v->type == JsonType::number && std::isfinite(t)
+           && t >= -9223372036854775808.0 && t < 9223372036854775808.0;
+}
+
 // verify_jwt with the key `pick` chooses by the header.
 template <typename Pick>
 JwtResult verify_with(std::string_view token, const JwtRules &rules,
@@ -483,23 +502,26 @@ JwtResult verify_with(std::string_view token, const JwtRules &rules,
         return fail("bad base64url");
     }
 
-    std::unique_ptr<cJSON, JsonDeleter> h(
-        cJSON_ParseWithLength(header.data(), header.size()));
-    const cJSON *alg = h ? cJSON_GetObjectItemCaseSensitive(h.get(), "alg")
-                         : nullptr;
-    if (!cJSON_IsString(alg)) {
+    JsonDocument h = json_parse(header);
+    if (h.error || h.root.type != JsonType::object) {
+        return fail("bad header");
+    }
+    if (const char *why = ambiguity(h)) {
+        return fail(std::string("bad header: ") + why);
+    }
+    const JsonValue *alg = h.root.find("alg");
+    if (!is_string(alg)) {
         return fail("bad header");
     }
     std::string why;
-    const JwtKey *picked = pick(h.get(), why);
+    const JwtKey *picked = pick(h.root, why);
     if (picked == nullptr) {
         return fail(why);
     }
     const JwtKey &key = *picked;
-    if (std::string_view(alg->valuestring) != alg_name(key.alg)) {
+    if (alg->text != alg_name(key.alg)) {
         // never "none", never another algorithm with this key
-        return fail(std::string("algorithm ") + alg->valuestring
-                    + " not accepted");
+        return fail("algorithm " + alg->text + " not accepted");
     }
 
     std::string_view input = token.substr(0, dot2);
@@ -524,43 +546,59 @@ JwtResult verify_with(std::string_view token, const JwtRules &rules,
         return fail("bad signature");
     }
 
-    std::unique_ptr<cJSON, JsonDeleter> p(
-        cJSON_ParseWithLength(payload.data(), payload.size()));
-    if (!cJSON_IsObject(p.get())) {
+    JsonDocument p = json_parse(payload);
+    if (p.error || p.root.type != JsonType::object) {
         return fail("bad claims");
     }
+    if (const char *why = ambiguity(p)) {
+        return fail(std::string("bad claims: ") + why);
+    }
+    const JsonValue &claims = p.root;
 
-    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(p.get(), "exp");
-    const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(p.get(), "nbf");
-    const cJSON *iss = cJSON_GetObjectItemCaseSensitive(p.get(), "iss");
-    const cJSON *aud = cJSON_GetObjectItemCaseSensitive(p.get(), "aud");
+    for (std::string_view name : rules.required) {
+        const JsonValue *v = claims.find(name);
+        if (v == nullptr || v->type == JsonType::null) {
+            return fail("missing claim " + std::string(name));
+        }
+    }
+
+    // NumericDates (RFC 7519 2), fractions allowed; compared as doubles,
+    // exact for every time_t-sized count of seconds that matters
+    double exp, nbf, iat;
+    bool has_exp, has_nbf, has_iat;
+    if (!time_claim(claims, "exp", has_exp, exp)) return fail("bad exp");
+    if (!time_claim(claims, "nbf", has_nbf, nbf)) return fail("bad nbf");
+    if (!time_claim(claims, "iat", has_iat, iat)) return fail("bad iat");
+
     double now = static_cast<double>(rules.now);
+    double leeway = static_cast<double>(rules.leeway);
 
-    if (exp && (!cJSON_IsNumber(exp)
-                || now > exp->valuedouble + rules.leeway))
-    {
+    if (has_exp && now > exp + leeway) {
         return fail("expired");
     }
-    if (nbf && (!cJSON_IsNumber(nbf)
-                || now + rules.leeway < nbf->valuedouble))
-    {
+    if (has_nbf && now + leeway < nbf) {
         return fail("not valid yet");
     }
-    if (!rules.issuer.empty()
-        && !(cJSON_IsString(iss) && rules.issuer == iss->valuestring))
+    if (has_iat && now + leeway < iat) {
+        return fail("issued in the future");
+    }
+
+    const JsonValue *iss = claims.find("iss");
+    if (!rules.issuer.empty() && !(is_string(iss) && iss->text == rules.issuer))
     {
         return fail("wrong issuer");
     }
-    if (!rules.audience.empty() && !audience_matches(aud, rules.audience)) {
+    if (!rules.audience.empty()
+        && !audience_matches(claims.find("aud"), rules.audience))
+    {
         return fail("wrong audience");
     }
 
     JwtResult r;
     r.ok = true;
-    for (const cJSON *c = p->child; c; c = c->next) {
-        if (c->string) {
-            r.claims.emplace_back(c->string, claim_text(c));
-        }
+    r.claims.reserve(claims.members.size());
+    for (const JsonMember &c : claims.members) {
+        r.claims.emplace_back(c.name, claim_text(c.value));
     }
     return r;
 }
@@ -571,16 +609,18 @@ JwtResult verify_jwt(std::string_view token, const JwtKey &key,
                      const JwtRules &rules)
 {
     return verify_with(token, rules,
-                       [&key](const cJSON *, std::string &) { return &key; });
+                       [&key](const JsonValue &, std::string &) {
+        return &key;
+    });
 }
 
 JwtResult verify_jwt(std::string_view token, const JwtKeys &keys,
                      const JwtRules &rules)
 {
     return verify_with(token, rules,
-                       [&keys](const cJSON *header,
+                       [&keys](const JsonValue &header,
                                std::string &why) -> const JwtKey * {
-        const cJSON *kid = cJSON_GetObjectItemCaseSensitive(header, "kid");
+        const JsonValue *kid = header.find("kid");
         if (keys.size() == 1 && (kid == nullptr || keys[0].kid.empty())) {
             return &keys[0];
         }
@@ -588,9 +628,9 @@ JwtResult verify_jwt(std::string_view token, const JwtKeys &keys,
             why = "no key id";
             return nullptr;
         }
-        if (cJSON_IsString(kid)) {
+        if (is_string(kid)) {
             for (const JwtKey &key : keys) {
-                if (key.kid == kid->valuestring) {
+                if (key.kid == kid->text) {
                     return &key;
                 }
             }

@@ -47,19 +47,25 @@ std::unique_ptr<JwtKeys> load_jwks(std::string_view file, std::string &error);
 
 struct JwtRules {
     std::time_t now = 0;
-    long leeway = 0;             // seconds, for exp and nbf
+    long leeway = 0;             // seconds, for exp, nbf and iat
     std::string_view issuer;     // empty: not checked
     std::string_view audience;   // empty: not checked
+    // claims a token must carry (not null); exp unless said otherwise
+    std::vector<std::string_view> required = { "exp" };
 };
 
 struct JwtResult {
     bool ok = false;
     std::string error;           // why not, for the log and the 401 body
-    // top-level claims: strings as they are, numbers and booleans as JSON
-    // text, arrays and objects as compact JSON
+    // top-level claims, by their exact names: strings as they are, numbers
+    // and booleans as JSON text, arrays and objects as compact JSON
     std::vector<std::pair<std::string, std::string>> claims;
 };
 
+// Header and claims are read strictly: a name given twice in any object,
+// a NUL or bytes that are not UTF-8 in any string refuse the token, and
+// names and values are compared by their exact bytes. exp, nbf and iat,
+// when present, must be numbers within what a 64-bit time holds.
 // A compact JWS: header.payload.signature, base64url without padding.
 // The header's "alg" must be the key's algorithm.
 JwtResult verify_jwt(std::string_view token, const JwtKey &key,

@@ -1,8 +1,9 @@
 // What a UTF-8 lead byte announces (no nginx types): shared by the SSE
-// encoder's lossy decoding and the line splitter's cuts.
+// encoder's lossy decoding, the line splitter's cuts and the JSON reader.
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 namespace cligw {
 
@@ -29,6 +30,37 @@ constexpr Utf8Lead utf8_lead(unsigned char c)
     }
 
     return lead;
+}
+
+// True when every byte of `s` belongs to a well-formed UTF-8 sequence.
+inline bool utf8_valid(std::string_view s)
+{
+    std::size_t i = 0;
+
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+
+        Utf8Lead lead = utf8_lead(c);
+        if (lead.len == 0 || s.size() - i < lead.len) {
+            return false;
+        }
+        auto b = static_cast<unsigned char>(s[i + 1]);
+        if (b < lead.lo || b > lead.hi) {
+            return false;
+        }
+        for (std::size_t k = 2; k < lead.len; k++) {
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+                return false;
+            }
+        }
+        i += lead.len;
+    }
+
+    return true;
 }
 
 } // namespace cligw

@@ -59,6 +59,7 @@ typedef struct {
     time_t                      jwt_leeway;
     ngx_str_t                   jwt_issuer;
     ngx_str_t                   jwt_audience;
+    ngx_array_t                *jwt_require;  /* of ngx_str_t; NULL: none */
 
     time_t                      max_timeout;
     time_t                      default_timeout;
@@ -141,10 +142,14 @@ ngx_int_t ngx_http_cli_gateway_add_header(ngx_http_request_t *r,
 ngx_str_t ngx_http_cli_gateway_pool_string(ngx_pool_t *pool,
     std::string_view s);
 ngx_str_t ngx_http_cli_gateway_log_escape(ngx_pool_t *pool, ngx_str_t value);
+bool ngx_http_cli_gateway_refuse_expect(ngx_http_request_t *r);
 
 /* jwt.cpp: cli_gateway_jwt */
 char *ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_cli_gateway_jwt_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+extern ngx_array_t  ngx_http_cli_gateway_jwt_require_default;
 bool ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
     ngx_int_t &rc);

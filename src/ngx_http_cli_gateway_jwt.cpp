@@ -14,8 +14,18 @@
 
 
 static void ngx_http_cli_gateway_free_keys(void *data);
+static ngx_int_t ngx_http_cli_gateway_require_list(ngx_conf_t *cf,
+    ngx_array_t *names);
 static ngx_int_t ngx_http_cli_gateway_unauthorized(ngx_http_request_t *r,
     const char *challenge, std::string_view message);
+
+
+/* cli_gateway_jwt_require's default: a token that never expires is refused */
+static ngx_str_t  ngx_http_cli_gateway_exp = ngx_string("exp");
+
+ngx_array_t  ngx_http_cli_gateway_jwt_require_default = {
+    &ngx_http_cli_gateway_exp, 1, sizeof(ngx_str_t), 1, NULL
+};
 
 
 char *
@@ -108,6 +118,88 @@ ngx_http_cli_gateway_free_keys(void *data)
 }
 
 
+/* cli_gateway_jwt_require claim ... | off */
+
+char *
+ngx_http_cli_gateway_jwt_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_cli_gateway_loc_conf_t *glcf =
+        (ngx_http_cli_gateway_loc_conf_t *) conf;
+
+    ngx_str_t  *value;
+
+    if (glcf->jwt_require != NGX_CONF_UNSET_PTR) {
+        return (char *) "is duplicate";
+    }
+
+    value = (ngx_str_t *) cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        glcf->jwt_require = NULL;
+        return NGX_CONF_OK;
+    }
+
+    glcf->jwt_require = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                         sizeof(ngx_str_t));
+    if (glcf->jwt_require == NULL
+        || ngx_http_cli_gateway_require_list(cf, glcf->jwt_require)
+           != NGX_OK)
+    {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cli_gateway_require_list(ngx_conf_t *cf, ngx_array_t *names)
+{
+    ngx_str_t   *value, *name, *seen;
+    ngx_uint_t   i, k;
+
+    value = (ngx_str_t *) cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 0
+            || ngx_strlen(value[i].data) != value[i].len
+            || ngx_strcmp(value[i].data, "off") == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"cli_gateway_jwt_require\" takes claim "
+                               "names or \"off\" alone, not \"%V\"",
+                               &value[i]);
+            return NGX_ERROR;
+        }
+
+        seen = (ngx_str_t *) names->elts;
+
+        for (k = 0; k < names->nelts; k++) {
+            if (seen[k].len == value[i].len
+                && ngx_strncmp(seen[k].data, value[i].data, value[i].len)
+                   == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"cli_gateway_jwt_require\" names "
+                                   "\"%V\" twice", &value[i]);
+                return NGX_ERROR;
+            }
+        }
+
+        name = (ngx_str_t *) ngx_array_push(names);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = value[i];
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * false with the claims in ctx when the token is good; true when it is not,
  * with rc what the handler returns (the 401 is sent)
@@ -118,7 +210,7 @@ ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
     ngx_int_t &rc)
 {
-    ngx_str_t           value;
+    ngx_str_t           value, *required;
     ngx_uint_t          i;
     ngx_keyval_t       *kv;
     cligw::JwtRules     rules;
@@ -145,6 +237,16 @@ ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
                                     glcf->jwt_issuer.len);
     rules.audience = std::string_view((char *) glcf->jwt_audience.data,
                                       glcf->jwt_audience.len);
+    rules.required.clear();
+
+    if (glcf->jwt_require) {
+        required = (ngx_str_t *) glcf->jwt_require->elts;
+
+        for (i = 0; i < glcf->jwt_require->nelts; i++) {
+            rules.required.emplace_back((char *) required[i].data,
+                                        required[i].len);
+        }
+    }
 
     cligw::JwtResult result = cligw::verify_jwt(token, *glcf->jwt_keys, rules);
 

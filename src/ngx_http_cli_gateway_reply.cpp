@@ -24,9 +24,11 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_variable_value_t  *vv;
 
     /* the body, if any, was not read: nothing of it is used */
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
+    if (!ngx_http_cli_gateway_refuse_expect(r)) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
 
     e.code = code;
@@ -69,6 +71,50 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * A refusal before the body is read, to a client that waits for
+ * "100 Continue" before it sends the body: nginx would send one while
+ * discarding the body (ngx_http_test_expect()), inviting a body nothing
+ * reads. The expectation is marked answered, and the connection closes
+ * after the reply (lingering, for bytes already on their way) rather than
+ * waiting for a body that may never come, or taking it for the next
+ * request. True when the body must not be discarded.
+ */
+
+bool
+ngx_http_cli_gateway_refuse_expect(ngx_http_request_t *r)
+{
+    ngx_str_t  *expect;
+
+    /* HTTP/2 and HTTP/3 streams end on their own, nginx sends them no 100 */
+    if (r != r->main
+        || r->expect_tested
+        || r->request_body
+        || r->discard_body
+        || r->headers_in.expect == NULL
+        || r->http_version != NGX_HTTP_VERSION_11)
+    {
+        return false;
+    }
+
+    expect = &r->headers_in.expect->value;
+
+    if (expect->len != sizeof("100-continue") - 1
+        || ngx_strncasecmp(expect->data, (u_char *) "100-continue",
+                           sizeof("100-continue") - 1)
+           != 0)
+    {
+        return false;
+    }
+
+    r->expect_tested = 1;
+    r->keepalive = 0;
+    r->lingering_close = 1;
+
+    return true;
 }
 
 

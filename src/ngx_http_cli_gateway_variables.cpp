@@ -163,7 +163,12 @@ ngx_http_cli_gateway_variable(ngx_http_request_t *r,
 }
 
 
-/* $cli_gateway_jwt_claim_<name>: a top-level claim of the verified token */
+/*
+ * $cli_gateway_jwt_claim_<name>: the top-level claim of the verified token
+ * named exactly <name>. Claim names are case-sensitive (RFC 7519 10.1.1)
+ * and nginx lowercases variable names, so a claim with a capital letter is
+ * no variable's: "USER_TYPE" never stands in for "user_type".
+ */
 
 static ngx_int_t
 ngx_http_cli_gateway_claim_variable(ngx_http_request_t *r,
@@ -191,7 +196,7 @@ ngx_http_cli_gateway_claim_variable(ngx_http_request_t *r,
 
     for (i = 0; i < ctx->claims->nelts; i++) {
         if (kv[i].key.len == name.len
-            && ngx_strncasecmp(kv[i].key.data, name.data, name.len) == 0)
+            && ngx_strncmp(kv[i].key.data, name.data, name.len) == 0)
         {
             v->data = kv[i].value.data;
             v->len = kv[i].value.len;

@@ -338,3 +338,119 @@ not json at all
 --- json_error
 forbidden
 Admin role required for CLI gateway
+
+
+
+=== TEST 24: Expect: 100-continue from a non-admin: 403 without "100 Continue", connection closed
+The client waits for "100 Continue" and never sends its body: the 403 must
+come without it, and the connection must not wait for the body (else the
+client socket times out here).
+--- raw_request eval
+"POST /cli HTTP/1.1\r\nHost: localhost\r\nX-Role: user\r\n"
+. "Content-Type: application/json\r\nContent-Length: 30\r\n"
+. "Expect: 100-continue\r\n\r\n"
+--- timeout: 3
+--- error_code: 403
+--- raw_response_headers_like eval
+'\AHTTP/1\.1 403 [^\r]*\r\n(?:[^\r]+\r\n)*Connection: close\r\n'
+--- raw_response_headers_unlike eval
+'100 Continue'
+--- json_error
+forbidden
+Admin role required for CLI gateway
+--- no_error_log
+started pid
+
+
+
+=== TEST 25: Expect: 100-continue with the wrong method: 405 without "100 Continue"
+--- raw_request eval
+"PUT /cli HTTP/1.1\r\nHost: localhost\r\nX-Role: admin\r\n"
+. "Content-Type: application/json\r\nContent-Length: 30\r\n"
+. "Expect: 100-Continue\r\n\r\n"
+--- timeout: 3
+--- error_code: 405
+--- raw_response_headers_like eval
+'\AHTTP/1\.1 405 [^\r]*\r\n(?:[^\r]+\r\n)*Connection: close\r\n'
+--- json_error
+method_not_allowed
+...
+
+
+
+=== TEST 26: Expect: 100-continue with a Content-Type that is not JSON: 415 without "100 Continue"
+--- raw_request eval
+"POST /cli HTTP/1.1\r\nHost: localhost\r\nX-Role: admin\r\n"
+. "Content-Type: text/plain\r\nContent-Length: 30\r\n"
+. "Expect: 100-continue\r\n\r\n"
+--- timeout: 3
+--- error_code: 415
+--- raw_response_headers_like eval
+'\AHTTP/1\.1 415 [^\r]*\r\n(?:[^\r]+\r\n)*Connection: close\r\n'
+--- json_error
+unsupported_media_type
+...
+--- no_error_log
+started pid
+
+
+
+=== TEST 27: Expect: 100-continue with a Content-Length over the limit: 413 without "100 Continue"
+--- config
+    location = /cli {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_max_body_size 16;
+    }
+--- raw_request eval
+"POST /cli HTTP/1.1\r\nHost: localhost\r\nX-Role: admin\r\n"
+. "Content-Type: application/json\r\nContent-Length: 100\r\n"
+. "Expect: 100-continue\r\n\r\n"
+--- timeout: 3
+--- error_code: 413
+--- raw_response_headers_like eval
+'\AHTTP/1\.1 413 [^\r]*\r\n(?:[^\r]+\r\n)*Connection: close\r\n'
+--- json_error
+payload_too_large
+...
+--- no_error_log
+started pid
+
+
+
+=== TEST 28: a refused client that sends its body anyway: the 403 alone, then the connection closes
+The next request on the connection is not taken for the body, nor served.
+--- raw_request eval
+"POST /cli HTTP/1.1\r\nHost: localhost\r\nX-Role: user\r\n"
+. "Content-Type: application/json\r\nContent-Length: 30\r\n"
+. "Expect: 100-continue\r\n\r\n"
+. '{"args": ["-c", "echo never"]}'
+. "POST /cli HTTP/1.1\r\nHost: localhost\r\nX-Role: admin\r\n"
+. "Content-Type: application/json\r\nContent-Length: 30\r\n\r\n"
+. '{"args": ["-c", "echo never"]}'
+--- timeout: 3
+--- error_code: 403
+--- raw_response_headers_like eval
+'\AHTTP/1\.1 403 [^\r]*\r\n(?:[^\r]+\r\n)*Connection: close\r\n'
+--- json_error
+forbidden
+Admin role required for CLI gateway
+--- no_error_log
+started pid
+
+
+
+=== TEST 29: an admin's Expect: 100-continue gets "100 Continue", then the body is read and runs
+The body goes only after a pause, as a client that waits for the 100 would.
+--- raw_request eval
+["POST /cli HTTP/1.1\r\nHost: localhost\r\nX-Role: admin\r\n"
+ . "Content-Type: application/json\r\nContent-Length: 27\r\n"
+ . "Connection: close\r\nExpect: 100-continue\r\n\r\n",
+ '{"args": ["-c", "echo go"]}']
+--- raw_request_middle_delay: 0.3
+--- timeout: 3
+--- error_code: 100
+--- raw_response_headers_like eval
+'\AHTTP/1\.1 100 Continue\r\n\z'
+--- response_body_like
+\AHTTP/1\.1 200 OK\r\n.*"type":"started".*"data":"go\\n".*"type":"exit_code","code":0\}

@@ -228,12 +228,12 @@ exit_code -1
 --- request eval
 [
 "POST /cli\n" . '{"args": ["-c", "sleep 31.4159 & sleep 31.4159"], "timeout_secs": 1}',
-"POST /cli\n" . '{"args": ["-c", "sleep 0.3; pgrep -fx \"sleep 31[.]4159\" || echo none left"]}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.3; pgrep -fx \"sleep 31[.]4159\"; echo pgrep $?"]}',
 ]
 --- response_body_like eval
 [
 qr/"message":"Timeout after 1s".*"code":-1/s,
-qr/"data":"none left\\n".*"code":0/s,
+qr/"data":"pgrep 1\\n".*"code":0/s,
 ]
 
 
@@ -248,12 +248,12 @@ qr/"data":"none left\\n".*"code":0/s,
 --- request eval
 [
 "POST /cli\n" . '{"args": ["-c", "trap \"\" TERM; echo armed; sleep 27.1828; sleep 27.1828"], "timeout_secs": 1}',
-"POST /cli\n" . '{"args": ["-c", "sleep 0.8; pgrep -f \"sleep 27[.]1828\" || echo none left"]}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.8; pgrep -f \"sleep 27[.]1828\"; echo pgrep $?"]}',
 ]
 --- response_body_like eval
 [
 qr/"data":"armed\\n".*"message":"Timeout after 1s".*"code":-1/s,
-qr/"data":"none left\\n".*"code":0/s,
+qr/"data":"pgrep 1\\n".*"code":0/s,
 ]
 
 
@@ -268,12 +268,12 @@ qr/"data":"none left\\n".*"code":0/s,
 --- request eval
 [
 "POST /cli\n" . '{"args": ["-c", "sleep 33.3 & echo hi; exit 4"]}',
-"POST /cli\n" . '{"args": ["-c", "sleep 0.3; pgrep -fx \"sleep 33[.]3\" || echo none left"]}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.3; pgrep -fx \"sleep 33[.]3\"; echo pgrep $?"]}',
 ]
 --- response_body_like eval
 [
 qr/\A[^\n]+\n[^\n]+\n\nevent: cli\ndata: \{"type":"stdout","data":"hi\\n"\}\n\nevent: cli\ndata: \{"type":"exit_code","code":4\}\n\n\z/,
-qr/"data":"none left\\n".*"code":0/s,
+qr/"data":"pgrep 1\\n".*"code":0/s,
 ]
 
 
@@ -283,14 +283,14 @@ HTTP/1.0 so that the cut stream still parses.
 --- request eval
 [
 "POST /cli HTTP/1.0\n" . '{"args": ["-c", "sleep 29.9 & echo running; sleep 29.9"]}',
-"POST /cli\n" . '{"args": ["-c", "sleep 0.5; pgrep -f \"sleep 29[.]9\" || echo none left"]}',
+"POST /cli\n" . '{"args": ["-c", "sleep 0.5; pgrep -f \"sleep 29[.]9\"; echo pgrep $?"]}',
 ]
 --- timeout: 1
 --- abort
 --- response_body_like eval
 [
 qr/\A[^\n]+\n[^\n]+\n\nevent: cli\ndata: \{"type":"stdout","data":"running\\n"\}\n\n\z/,
-qr/"data":"none left\\n".*"code":0/s,
+qr/"data":"pgrep 1\\n".*"code":0/s,
 ]
 
 
@@ -346,7 +346,7 @@ qr/pid \d+ exited but its output is still open, stopping its process group/
 "POST /cli\n" . '{"args": ["-c", "exit 5"]}',
 "POST /cli\n" . '{"args": ["-c", "kill -9 $$"]}',
 "POST /cli\n" . '{"args": ["-c", "sleep 10"], "timeout_secs": 0}',
-"POST /cli\n" . '{"args": ["-c", "sleep 0.3; ps -o stat= --ppid $PPID | grep -c Z"]}',
+CliGateway::sh(q{sleep 0.3; ps -o pid=,stat= --ppid $PPID | } . CliGateway::count_zombies()),
 ]
 --- response_body_like eval
 [
@@ -354,7 +354,7 @@ qr/"code":0\}\n\n\z/,
 qr/"code":5\}\n\n\z/,
 qr/"code":-1\}\n\n\z/,
 qr/"Timeout after 0s".*"code":-1\}\n\n\z/s,
-qr/"data":"0\\n".*"code":1\}\n\n\z/s,
+qr/"data":"zombies 0\\n".*"code":0\}\n\n\z/s,
 ]
 --- no_error_log
 unknown process

@@ -143,13 +143,13 @@ Its `sleep 27.7` is spelt so that no command line but its own has it.
 main::via_gateway(main::h2('echo slow; sleep 27.$((3 + 4))',
                            "--max-time 1 -o $main::dir/out 2>/dev/null")
     . "; echo curl \$?; grep -c slow $main::dir/out; sleep 0.5;"
-    . ' pgrep -f "sleep 27[.]7" || echo none left')
+    . ' pgrep -f "sleep 27[.]7"; echo pgrep $?')
 --- timeout: 5
 --- sse
 started
 stdout curl 28
 stdout 1
-stdout none left
+stdout pgrep 1
 exit_code 0
 --- error_log eval
 [

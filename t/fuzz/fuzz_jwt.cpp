@@ -1,11 +1,25 @@
-// libFuzzer: JWT parsing and verification against a fixed HS256 key, and
-// the same input read as a JWK Set.
+// libFuzzer: JWT parsing and verification against a fixed HS256 key, the
+// same input signed with that key (so that the header and claims rules
+// are reached past the signature), and the input read as a JWK Set.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "cligw_jwt.hpp"
+#include "../unit/jwt_sign.hpp"
+
+// "HEADER\nCLAIMS" (or CLAIMS alone under an HS256 header) as a token
+// signed with `secret`.
+static std::string signed_token(std::string_view in, const std::string &secret)
+{
+    std::size_t nl = in.find('\n');
+    std::string_view header = nl == in.npos ? R"({"alg":"HS256"})"
+                                            : in.substr(0, nl);
+    std::string_view claims = nl == in.npos ? in : in.substr(nl + 1);
+    return hs256_token(header, claims, secret);
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,6 +39,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                            rules);
     // nothing passes without the key: a forged token would be a bug
     if (r.ok) __builtin_trap();
+
+    // signed: what passes has exp, one claim per name, no NUL anywhere
+    r = cligw::verify_jwt(signed_token(in, key.secret), key, rules);
+    if (r.ok) {
+        std::set<std::string> names;
+        for (const auto &c : r.claims) {
+            if (!names.insert(c.first).second
+                || c.first.find('\0') != std::string::npos
+                || c.second.find('\0') != std::string::npos) __builtin_trap();
+        }
+        if (names.count("exp") == 0 || names.count("aud") == 0)
+            __builtin_trap();
+    } else if (r.error.empty()) {
+        __builtin_trap();
+    }
 
     std::string error;
     auto keys = cligw::load_jwks(in, error);

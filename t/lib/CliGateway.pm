@@ -102,6 +102,20 @@ sub json_error_pattern {
            . '"trace_id":"[0-9a-f]{32}"\}\z';
 }
 
+# The request line and body that run SCRIPT with sh -c.
+sub sh ($) {
+    require JSON::PP;
+    return "POST /cli\n" . JSON::PP::encode_json({ args => ["-c", shift] });
+}
+
+# awk that reads "PID STAT" lines of the worker's children and prints
+# "zombies N". The list must hold the running shell itself (one of those
+# children): else it prints "not seen", as an empty list observed nothing.
+sub count_zombies () {
+    return q{awk -v me=$$ '$1 == me { seen = 1 } $2 ~ /^Z/ { z++ }}
+         . q{ END { print seen ? "zombies " z + 0 : "not seen" }'};
+}
+
 our $default_config = <<'CONF';
     location = /cli {
         cli_gateway /bin/sh;

@@ -53,7 +53,7 @@ old=$(first_number "$root/old.out")
 "$nginx" -p "$root/" -c "$root/nginx.conf" -s reload
 sleep 1
 check "after the reload the old worker still runs its program" \
-      "alive '$old' && [ \"\$(living 'sleep 48.42')\" -eq 1 ]"
+      "! gone '$old' && [ \"\$(living 'sleep 48.42')\" -eq 1 ]"
 kill -9 "$old"
 before=$(date +%s%N)
 gone_within "sleep 48.42" 30

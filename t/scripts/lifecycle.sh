@@ -29,14 +29,14 @@ kill -9 "$worker"
 wait
 sleep 0.5
 check "worker killed: its replacement killed the program it left" \
-      "! pgrep -f 'sleep 45[.]42' > /dev/null && grep -q 'is gone, killing the process group' '$root/logs/error.log'"
+      "none_running 'sleep 45[.]42' && grep -q 'is gone, killing the process group' '$root/logs/error.log'"
 post 'sleep 0.5; exit 6' > "$root/a.out" &
 post 'sleep 0.5; exit 7' > "$root/b.out"
 wait
 check "worker killed: no count drifts, both runs were served" \
       "grep -q 'code\":6}' '$root/a.out' && grep -q 'code\":7}' '$root/b.out'"
 check "worker killed: no alert but the crash" \
-      "! grep '\[alert\]' '$root/logs/error.log' | grep -v 'exited on signal 9'"
+      "no_line '\[alert\]' '$root/logs/error.log' 'exited on signal 9'"
 
 # nginx -s quit: the run finishes, then nginx exits.
 old=$(master)
@@ -46,7 +46,7 @@ sleep 0.2
 wait
 check "quit: the run finished" "grep -q 'finished' '$root/quit.out'"
 sleep 0.5
-check "quit: nginx exited" "! alive $old"
+check "quit: nginx exited" "gone $old"
 
 # nginx -s stop: no program outlives nginx.
 start
@@ -55,7 +55,7 @@ sleep 0.5
 check "stop: the programs ran" "pgrep -f 'sleep 46[.]42' > /dev/null"
 "$nginx" -p "$root/" -c "$root/nginx.conf" -s stop
 sleep 0.5
-check "stop: no program outlives nginx" "! pgrep -f 'sleep 46[.]42' > /dev/null"
+check "stop: no program outlives nginx" "none_running 'sleep 46[.]42'"
 wait
 check "no zombie and no crash in the log" \
-      "! grep -E 'signal 11|unknown process' '$root/logs/error.log'"
+      "no_line 'signal 11|unknown process' '$root/logs/error.log'"

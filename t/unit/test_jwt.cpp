@@ -1,5 +1,6 @@
 // JWT verification: signatures, algorithm pinning, time and audience rules,
-// and hostile token shapes. RS256 and ES256 keys are made here in-process.
+// strict JSON, required claims, and hostile token shapes. RS256 and ES256
+// keys are made here in-process.
 
 #include "unit.hpp"
 
@@ -8,41 +9,16 @@
 #include <openssl/pem.h>
 
 #include "cligw_jwt.hpp"
+#include "jwt_sign.hpp"
 
 using namespace cligw;
-
-static std::string b64url(std::string_view in)
-{
-    static const char *a =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned int acc = 0;
-    int bits = 0;
-    for (unsigned char c : in) {
-        acc = (acc << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += a[(acc >> bits) & 63];
-        }
-    }
-    if (bits) {
-        out += a[(acc << (6 - bits)) & 63];
-    }
-    return out;
-}
 
 static const std::string secret = "0123456789abcdef0123456789abcdef!";
 
 static std::string hs256(std::string_view header, std::string_view claims,
                          const std::string &key = secret)
 {
-    std::string input = b64url(header) + "." + b64url(claims);
-    unsigned char mac[32];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), (int) key.size(),
-         (const unsigned char *) input.data(), input.size(), mac, &len);
-    return input + "." + b64url(std::string((char *) mac, len));
+    return hs256_token(header, claims, key);
 }
 
 static std::unique_ptr<JwtKey> hs_key()
@@ -53,11 +29,14 @@ static std::unique_ptr<JwtKey> hs_key()
     return key;
 }
 
+// Without required claims unless a test names them: the cases below are
+// about other rules.
 static JwtResult check(std::string_view token, const JwtKey &key,
                        std::time_t now = 1000, long leeway = 0,
                        std::string_view iss = {}, std::string_view aud = {})
 {
     JwtRules rules;
+    rules.required.clear();
     rules.now = now;
     rules.leeway = leeway;
     rules.issuer = iss;
@@ -68,6 +47,7 @@ static JwtResult check(std::string_view token, const JwtKey &key,
 static JwtResult check2(std::string_view token, const JwtKeys &keys)
 {
     JwtRules rules;
+    rules.required.clear();
     rules.now = 1000;
     return verify_jwt(token, keys, rules);
 }
@@ -110,7 +90,8 @@ static void test_hs256(void **)
     io.secret = "your-256-bit-secret";
     assert_true(check("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0"
                       "NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MD"
-                      "IyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", io).ok);
+                      "IyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", io,
+                      1516239022).ok);
 
     expect_error(hs256(R"({"alg":"HS256"})", "{}", secret + "x"), *key,
                  "bad signature");
@@ -143,7 +124,7 @@ static void test_time_and_audience(void **)
     assert_true(check(t, *key, 1030, 30).ok);
     assert_true(check(t, *key, 870, 30).ok);
     expect_error(hs256(R"({"alg":"HS256"})", R"({"exp":"soon"})"), *key,
-                 "expired");
+                 "bad exp");
 
     std::string a = hs256(R"({"alg":"HS256"})",
                           R"({"iss":"me","aud":["x","cli"]})");
@@ -166,6 +147,155 @@ static void test_hostile_shapes(void **)
     expect_error(hs256(R"({"alg":"HS256"})", "[1]"), *key, "bad claims");
     // a megabyte of garbage
     assert_false(check(std::string(1 << 20, 'A') + "..", *key).ok);
+}
+
+// Two readers of one token must not see two tokens: names given twice
+// anywhere, NULs and bytes that are not UTF-8 refuse it, with a valid
+// signature and all.
+static void test_strict_json(void **)
+{
+    auto key = hs_key();
+    const char *hdr = R"({"alg":"HS256","typ":"JWT"})";
+
+    expect_error(hs256(R"({"alg":"HS256\u0000x"})", "{}"), *key,
+                 "bad header: a NUL in a string");
+    expect_error(hs256(R"({"alg":"HS256","typ":"JWT","alg":"none"})", "{}"),
+                 *key, "bad header: a name given twice");
+    expect_error(hs256(R"({"alg":"none","alg":"HS256"})", "{}"), *key,
+                 "bad header: a name given twice");
+    expect_error(hs256(R"({"alg":"HS256","\u0061lg":"HS256"})", "{}"), *key,
+                 "bad header: a name given twice");
+    expect_error(hs256(R"({"alg":"HS256","x":{"a":1,"a":1}})", "{}"), *key,
+                 "bad header: a name given twice");
+    expect_error(hs256("{\"alg\":\"HS256\",\"kid\":\"\xff\"}", "{}"), *key,
+                 "bad header: bytes that are not UTF-8");
+
+    const char *nul_claims[] = {
+        R"({"iss":"https://issuer\u0000evil"})",
+        R"({"aud":"cli-gw\u0000evil"})",
+        R"({"aud":["x","cli-gw\u0000evil"]})",
+        R"({"user_type":"admin\u0000x"})",
+        R"({"sub":"x\u0000EVIL=1"})",
+        R"({"x\u0000":1})",
+        R"({"deep":[{"a":["\u0000"]}]})",
+    };
+    for (const char *c : nul_claims) {
+        expect_error(hs256(hdr, c), *key, "bad claims: a NUL in a string");
+    }
+
+    const char *twice[] = {
+        R"({"user_type":"admin","user_type":"user"})",
+        R"({"user_type":"user","user_type":"admin"})",
+        R"({"exp":2000,"exp":1})",
+        R"({"user_type":"admin","\u0075ser_type":"user"})",
+        R"({"scope":{"a":1,"b":2,"a":3}})",
+        R"({"x":[{},{"k":1,"k":1}]})",
+        R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"a":0})",
+    };
+    for (const char *c : twice) {
+        expect_error(hs256(hdr, c), *key, "bad claims: a name given twice");
+    }
+    expect_error(hs256(hdr, "{\"sub\":\"\xc3\x28\"}"), *key,
+                 "bad claims: bytes that are not UTF-8");
+
+    // issuer and audience compare whole values, bytes for bytes
+    std::string t = hs256(hdr, R"({"iss":"https://issuer","aud":"cli-gw"})");
+    assert_true(check(t, *key, 1000, 0, "https://issuer", "cli-gw").ok);
+    assert_bytes_equal(check(t, *key, 1000, 0, "https://issue", "cli-gw").error,
+                       "wrong issuer");
+    assert_bytes_equal(check(t, *key, 1000, 0, "https://issuer", "cli").error,
+                       "wrong audience");
+
+    // names are case-sensitive: both members kept, each by its own name
+    JwtResult r = check(hs256(hdr, R"({"USER_TYPE":"admin","user_type":"user"})"),
+                        *key);
+    assert_true(r.ok);
+    assert_int_equal(r.claims.size(), 2);
+    assert_bytes_equal(r.claims[0].first, "USER_TYPE");
+    assert_bytes_equal(r.claims[1].first, "user_type");
+    assert_bytes_equal(r.claims[1].second, "user");
+
+    // the algorithm's name is exact too
+    expect_error(hs256(R"({"alg":"HS256 "})", "{}"), *key,
+                 "algorithm HS256  not accepted");
+
+    // values as text: numbers read back the same, JSON compact
+    r = check(hs256(hdr, R"({"n":1e3,"f":0.1,"big":1e400,"o":{"a":[true,null,"\""]}})"),
+              *key);
+    assert_true(r.ok);
+    assert_int_equal(r.claims.size(), 4);
+    assert_bytes_equal(r.claims[0].second, "1000");
+    assert_bytes_equal(r.claims[1].second, "0.1");
+    assert_bytes_equal(r.claims[2].second, "1e400");
+    assert_bytes_equal(r.claims[3].second, R"({"a":[true,null,"\""]})");
+}
+
+static JwtResult check_required(std::string_view token, const JwtKey &key,
+                                std::vector<std::string_view> required)
+{
+    JwtRules rules;
+    rules.now = 1000;
+    rules.required = std::move(required);
+    return verify_jwt(token, key, rules);
+}
+
+// exp is required unless the rules say otherwise; exp, nbf and iat are
+// numbers a 64-bit time holds; iat is not in the future.
+static void test_time_claims(void **)
+{
+    auto key = hs_key();
+    const char *hdr = R"({"alg":"HS256"})";
+
+    JwtRules defaults;
+    assert_int_equal(defaults.required.size(), 1);
+    assert_bytes_equal(std::string(defaults.required[0]), "exp");
+
+    assert_bytes_equal(check_required(hs256(hdr, "{}"), *key, { "exp" }).error,
+                       "missing claim exp");
+    assert_bytes_equal(check_required(hs256(hdr, R"({"exp":null})"), *key,
+                                      { "exp" }).error,
+                       "missing claim exp");
+    assert_true(check_required(hs256(hdr, R"({"exp":2000})"), *key,
+                               { "exp" }).ok);
+    assert_true(check_required(hs256(hdr, "{}"), *key, {}).ok);
+    assert_bytes_equal(check_required(hs256(hdr, R"({"exp":2000,"iat":5})"),
+                                      *key, { "exp", "iat", "sub" }).error,
+                       "missing claim sub");
+    // a name in another case is another claim
+    assert_bytes_equal(check_required(hs256(hdr, R"({"EXP":2000})"), *key,
+                                      { "exp" }).error,
+                       "missing claim exp");
+
+    struct { const char *claims, *error; } bad[] = {
+        { R"({"exp":1e400})",                 "bad exp" },
+        { R"({"exp":-1e400})",                "bad exp" },
+        { R"({"exp":1e308})",                 "bad exp" },
+        { R"({"exp":9223372036854775808})",   "bad exp" },
+        { R"({"exp":-9223372036854775809e3})", "bad exp" },
+        { R"({"exp":"2000"})",                "bad exp" },
+        { R"({"exp":[2000]})",                "bad exp" },
+        { R"({"exp":true})",                  "bad exp" },
+        { R"({"nbf":1e400})",                 "bad nbf" },
+        { R"({"nbf":null})",                  "bad nbf" },
+        { R"({"iat":1e308})",                 "bad iat" },
+        { R"({"iat":"now"})",                 "bad iat" },
+        { R"({"iat":1011})",                  "issued in the future" },
+        { R"({"exp":999})",                   "expired" },
+        { R"({"exp":-9e18})",                 "expired" },
+        { R"({"nbf":1001})",                  "not valid yet" },
+        { R"({"nbf":9e18})",                  "not valid yet" },
+    };
+    for (const auto &b : bad) {
+        expect_error(hs256(hdr, b.claims), *key, b.error);
+    }
+
+    // within the leeway; fractions are NumericDates too
+    std::string t = hs256(hdr, R"({"exp":1000.5,"iat":1010,"nbf":1010})");
+    assert_true(check(t, *key, 1000, 10).ok);
+    expect_error(hs256(hdr, R"({"exp":1000.5,"iat":1010})"), *key,
+                 "issued in the future");
+    assert_true(check(hs256(hdr, R"({"exp":9e18,"iat":1000,"nbf":-9e18})"),
+                      *key).ok);
 }
 
 static std::string sign(EVP_PKEY *pkey, const std::string &input, bool ec)
@@ -377,6 +507,8 @@ int main(void)
         cmocka_unit_test(test_algorithm_pinning),
         cmocka_unit_test(test_time_and_audience),
         cmocka_unit_test(test_hostile_shapes),
+        cmocka_unit_test(test_strict_json),
+        cmocka_unit_test(test_time_claims),
         cmocka_unit_test(test_public_keys),
         cmocka_unit_test(test_jwks),
         cmocka_unit_test(test_bearer),

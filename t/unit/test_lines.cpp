@@ -67,12 +67,13 @@ static void expect(std::size_t max_line, const std::string &input,
     Lines whole = split(max_line, { input });
     Lines bytes = bytewise(max_line, input);
 
+    // sizes first: the loop reads both at every index
     assert_int_equal(whole.size(), expected.size());
+    assert_int_equal(bytes.size(), expected.size());
     for (std::size_t i = 0; i < expected.size(); i++) {
         assert_bytes_equal(whole[i], expected[i]);
         assert_bytes_equal(bytes[i], expected[i]);
     }
-    assert_int_equal(bytes.size(), expected.size());
 }
 
 static void test_newlines(void **)

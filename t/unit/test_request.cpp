@@ -71,6 +71,7 @@ static void test_accepted(void **)
     // escapes and UTF-8 in args arrive decoded
     r = parse(R"({"args": ["a\"b", "tab\there", "caf\u00e9", "\ud83d\ude00", "é"]})");
     assert_int_equal((int) r.status, (int) ParseStatus::ok);
+    assert_int_equal(r.request.args.size(), 5);
     assert_bytes_equal(r.request.args[0], "a\"b");
     assert_bytes_equal(r.request.args[1], "tab\there");
     assert_bytes_equal(r.request.args[2], "caf\xc3\xa9");
@@ -108,6 +109,7 @@ static void test_accepted(void **)
     // keys are compared after unescaping, as serde does
     r = parse(R"({"\u0061rgs": ["x"]})");
     assert_int_equal((int) r.status, (int) ParseStatus::ok);
+    assert_int_equal(r.request.args.size(), 1);
     assert_bytes_equal(r.request.args[0], "x");
 
     // a NUL in an unknown field is no one's business
@@ -227,13 +229,20 @@ static void test_args(void **)
 
     // the message tells a NUL from bad UTF-8
     ParseResult nul = parse(R"({"args": ["a\u0000"]})");
+    assert_int_equal(nul.errors.size(), 1);
     assert_bytes_equal(nul.errors[0].message, "must not contain NUL");
     ParseResult ff = parse("{\"args\": [\"\xff\xff\xff\xff\xff\xff\"]}");
+    assert_int_equal(ff.errors.size(), 1);
     assert_bytes_equal(ff.errors[0].message, "must be valid UTF-8");
+    ParseResult both = parse("{\"args\": [\"\xff\\u0000\"]}");
+    assert_int_equal(both.errors.size(), 1);
+    assert_bytes_equal(both.errors[0].message,
+                       "must be valid UTF-8 without NUL");
 
     // the "\\u0000" text (an escaped backslash) is not a NUL
     ParseResult r = parse(R"({"args": ["\\u0000"]})");
     assert_int_equal((int) r.status, (int) ParseStatus::ok);
+    assert_int_equal(r.request.args.size(), 1);
     assert_bytes_equal(r.request.args[0], "\\u0000");
 }
 
