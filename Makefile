@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # ngx_http_cli_gateway_module
 #
 #   make                 build the dynamic module against NGINX_SRC

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """make bench: the module next to what operators would run instead.
 
 usage: bench/run.py BUILD_DIR NGINX_BINARY MODULE_SO FLOOR_BINARY

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Spawning the gateway's child with pipes, pidfd and its own group.
 
 #include "cligw_process.hpp"

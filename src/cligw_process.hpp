@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Starting, signalling and reaping the gateway's child (no nginx types).
 #pragma once
 

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * One run of the program: the child's pipes and pidfd as nginx connections,
  * the SSE stream to the client, the timers, and the end of the process
  * whatever happens to the request.

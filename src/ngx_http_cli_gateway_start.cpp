@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * From a checked request to a started program: the context id and args
  * for the log and variables, the environment and argv, a slot of
  * cli_gateway_max_running, the spawn. A program that cannot start is still

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // examples/console in Debian's headless Chromium, against nginx running
 // examples/nginx.conf (its ports moved) with the module and demo-cli:
 // what a person sees when running, failing, refused and cancelled commands.

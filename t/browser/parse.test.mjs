@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The console's pure parts in node: splitting the command field into args,
 // and parsing SSE that arrives in arbitrary pieces.
 import { test } from 'node:test';

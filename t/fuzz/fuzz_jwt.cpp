@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // libFuzzer: JWT parsing and verification against a fixed HS256 key, and
 // the same input read as a JWK Set.
 #include <cstddef>

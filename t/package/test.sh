@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The Debian package end to end: dpkg-buildpackage -b on a copy of the tree,
 # dpkg -i, then Debian's nginx started with /etc/nginx/nginx.conf loads the
 # module through modules-enabled and serves a run; then the package is

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # tools/cli-gateway-client end to end: streams, exit codes, errors.
 # Prints TAP; run by `make test` through prove --exec sh.
 set -u

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Spawning: what the child inherits, limits, failures and exit statuses,
 // through both paths (posix_spawn, and the clone used when limits are set).
 
