@@ -1,16 +1,21 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # ngx_http_cli_gateway_module
 #
 #   make                 build the dynamic module against NGINX_SRC
-#   make test            unit tests, then the Test::Nginx suites in t/
+#   make test            every suite (t/run-tests); TEST_SKIP="browser package"
+#                        leaves those out
 #   make browser-test    examples/console in headless Chromium (in test too)
 #   make run             nginx in the foreground with examples/ on :8080
 #   make soak            10,000 runs of every kind, then the books (not in test)
 #   make valgrind        runs of every kind under valgrind memcheck
-#   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each)
+#   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each,
+#                        default 300)
 #   make package-test    build the Debian package, install it, run a request
 #                        through the system nginx, purge it (root)
-#   make bench           the module against Node, fcgiwrap and the floor (not in test)
-#   make deps            install Debian packages (root)
+#   make bench           the module against Node, fcgiwrap and the floor, into
+#                        build/bench/results (BENCH_RESULTS; not in test)
+#   make deps            install the Debian packages that are missing (root)
 #   make test-nginx-src  the suites against plain nginx trees (NGINX_SUITES)
 #
 # NGINX_SRC is Debian's nginx-dev tree by default; any nginx source tree
@@ -101,8 +106,11 @@ package-test:
 	@why=$$(sh t/package/preflight) || { echo "package-test: $$why"; exit 1; }
 	prove --exec sh t/package/test.sh
 
+# writes into BENCH_RESULTS; BENCH_RESULTS=bench/results renews the committed run
+BENCH_RESULTS ?= $(BUILD)/bench/results
+
 bench: module $(BUILD)/bench/floor
-	python3 bench/run.py $(BUILD) "$(NGINX_BIN)" "$(MODULE)" $(BUILD)/bench/floor
+	BENCH_RESULTS=$(BENCH_RESULTS) python3 bench/run.py $(BUILD) "$(NGINX_BIN)" "$(MODULE)" $(BUILD)/bench/floor
 
 $(BUILD)/bench/floor: bench/floor.c
 	@mkdir -p $(BUILD)/bench
@@ -122,10 +130,9 @@ nginx-src-fetch:
 run: module
 	examples/run $(BUILD) "$(NGINX_BIN)" "$(MODULE)"
 
+# only what is missing: no upgrade of installed packages, no service started
 deps:
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    $$(cat .ci/packages bench/packages)
+	.ci/install-deps .ci/packages bench/packages
 
 clean:
 	rm -rf $(BUILD) t/servroot

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * ngx_http_cli_gateway_module: an admin-only CLI gateway in a location.
  *
  * This file holds the directives, the configuration, the module definition

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * The floor of the benchmark: what running a program and reading all it
  * prints costs with nothing else around it. Each of PROCS processes loops
  * posix_spawn + read the stdout pipe to EOF + waitpid until the time is up

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The CGI anchor of the benchmark: the module's job as a CGI script that
 # fcgiwrap runs behind fastcgi_pass. It reads the JSON body, runs the
 # program named by CLI_GATEWAY_PROGRAM (a fastcgi_param) without a shell in

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The Node.js anchor of the benchmark: the same job as the module (POST
 // {"args": [...], "timeout_secs": N}, run one fixed program without a shell,
 // stream its lines as the same SSE bytes), as a small stdlib-only service.

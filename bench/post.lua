@@ -1,3 +1,5 @@
+-- Copyright (C) 2026 Seed 79e7e746 maintainers
+
 -- wrk script: POST one gateway run per request.
 -- usage: wrk -s bench/post.lua URL -- '["seq","1","10"]'  (args as JSON)
 local args = '["-c", "seq 1 10"]'

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """make bench: the module next to what operators would run instead.
 
 usage: bench/run.py BUILD_DIR NGINX_BINARY MODULE_SO FLOOR_BINARY
@@ -13,8 +15,11 @@ In one run on this machine, the same work goes to
   floor       bench/floor.c: posix_spawn + read to EOF + waitpid, in a loop
 Workloads: short runs (`seq 1 10`, wrk, 16 connections), one 300,000-line
 stream, time to the `started` event, idle streams (memory per stream), CPU
-per MB streamed. Prints a table; writes bench/results/bench.csv, table.md
-and bench.png (gnuplot). All servers listen on 127.0.0.1.
+per MB streamed. Prints a table; writes bench.csv, table.md (with the
+machine and the date of the run) and bench.png (gnuplot) into
+BENCH_RESULTS (default BUILD_DIR/bench/results; `make bench
+BENCH_RESULTS=bench/results` renews the committed ones). All servers
+listen on 127.0.0.1.
 
 BENCH_SECONDS (default 5) sets the length of each wrk run.
 """
@@ -35,7 +40,7 @@ import threading
 import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(BENCH, "results")
+RESULTS = None          # main(): BENCH_RESULTS or BUILD_DIR/bench/results
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PORTS = {"module": 18081, "node+nginx": 18082, "node": 18083,
          "fcgiwrap": 18084}
@@ -532,9 +537,9 @@ def machine():
                            text=True).stderr.strip().split("/")[-1]
     load = os.getloadavg()[0]
     return ("%d cores (%s), %.0f GiB, Linux %s; nginx %s (2 workers), "
-            "node %s; load average %.2f at the start"
+            "node %s; load average %.2f at the start; run on %s"
             % (os.cpu_count(), cpu, mem, platform.release(), nginx, node,
-               load))
+               load, time.strftime("%Y-%m-%d", time.gmtime())))
 
 
 def report(results, idle_counts, desc):
@@ -616,7 +621,10 @@ def reap_orphans():
 
 
 def main():
+    global RESULTS
     build, nginx, module, floor = sys.argv[1:5]
+    RESULTS = os.path.abspath(os.environ.get("BENCH_RESULTS") or
+                              os.path.join(build, "bench", "results"))
     # orphans (fcgiwrap's children, programs left behind) become ours to
     # reap rather than init's, which may not reap at all in a container
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // BlockPool and BlockWriter: the parts that are not inline.
 
 #include "cligw_blocks.hpp"

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Output memory of the streams: blocks of one size, mapped outside malloc's
 // heap (no nginx types).
 //

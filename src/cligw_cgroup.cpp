@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // A run's own cgroup v2: checks, creation, limits, kill, removal.
 
 #include "cligw_cgroup.hpp"

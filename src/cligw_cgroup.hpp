@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // A run's own cgroup v2 (cli_gateway_cgroup), no nginx types.
 //
 // Each run gets a directory under the configured parent; its child joins

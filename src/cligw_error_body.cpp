@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The JSON error body of systemprompt-api's ApiError, and log escaping.
 
 #include "cligw_error_body.hpp"

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The JSON error body of systemprompt-api's ApiError (no nginx types).
 #pragma once
 

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The strict JSON reader: recursive descent over the bytes, depth-limited.
 
 #include "cligw_json.hpp"

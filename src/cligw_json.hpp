@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The one strict JSON reader (RFC 8259, no nginx types): the request body
 // and the token's header and claims are read with it. Strings keep their
 // exact bytes, a "\u0000" included, so that each caller decides what it

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // JWT verification: base64url, the header's alg, the signature, the claims.
 
 #include "cligw_jwt.hpp"

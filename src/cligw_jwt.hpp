@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // JSON Web Token verification with OpenSSL: HS256, RS256, ES256
 // (no nginx types).
 #pragma once

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // LineSplitter: the parts that are not templates.
 
 #include "cligw_lines.hpp"

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Splits a byte stream into lines of bounded length (no nginx types).
 #pragma once
 

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Template part of LineSplitter (included by cligw_lines.hpp).
 #pragma once
 

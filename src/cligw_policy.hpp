@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The command policy of a location: allow and deny rules on the leading
 // arguments (no nginx types).
 #pragma once

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Spawning the gateway's child with pipes, pidfd and its own group.
 
 #include "cligw_process.hpp"
@@ -238,6 +242,55 @@ std::string os_error_message(int err)
     // GNU strerror_r returns the message, not always in buf.
     const char *msg = strerror_r(err, buf, sizeof(buf));
     return std::string(msg) + " (os error " + std::to_string(err) + ")";
+}
+
+namespace {
+
+// What the first component of `path` that this process may not use is:
+// a directory on the way it cannot search ("reach"), or the last
+// component itself ("last_verb" with access `last_mode`); empty if none.
+std::string first_unusable(const char *path, int last_mode,
+                           const char *last_verb)
+{
+    std::string p(path);
+
+    for (size_t end = 1; end <= p.size(); end++) {
+        if (end < p.size() && p[end] != '/') {
+            continue;
+        }
+        std::string part = p.substr(0, end);
+        bool last = end == p.size();
+        if (::faccessat(AT_FDCWD, part.c_str(), last ? last_mode : X_OK,
+                        AT_EACCESS) != 0 && errno == EACCES) {
+            return std::string(last ? last_verb : "reach") + " " + part;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+std::string spawn_error_message(int err, const char *program,
+                                const char *cwd)
+{
+    std::string msg = os_error_message(err);
+
+    if (err != EACCES) {
+        return msg;
+    }
+
+    std::string what;
+    if (cwd != nullptr) {
+        what = first_unusable(cwd, X_OK, "enter");
+    }
+    if (what.empty() && program != nullptr) {
+        what = first_unusable(program, X_OK, "execute");
+    }
+    if (!what.empty()) {
+        msg += ": the worker's user (uid " + std::to_string(::geteuid())
+               + ") cannot " + what;
+    }
+    return msg;
 }
 
 ReapResult reap_child(pid_t pid, int pidfd, bool wait, int &exit_code,

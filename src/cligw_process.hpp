@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Starting, signalling and reaping the gateway's child (no nginx types).
 #pragma once
 
@@ -76,6 +80,14 @@ int spawn_child(const SpawnSpec &spec, Child &child);
 // What the original (Rust std::io::Error) prints for an errno value:
 // "No such file or directory (os error 2)".
 std::string os_error_message(int err);
+
+// The message of a spawn failure: os_error_message(), and for EACCES the
+// first path on the way that this process's user (the worker's) cannot
+// use: "Permission denied (os error 13): the worker's user (uid 65534)
+// cannot reach /root". The working directory (cwd, may be null) is
+// looked at first, as it is entered first.
+std::string spawn_error_message(int err, const char *program,
+                                const char *cwd);
 
 enum class ReapResult { exited, running, failed };
 

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Parsing of the gateway's JSON request body with the strict JSON reader.
 
 #include "cligw_request.hpp"

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Parsing of the gateway's JSON request body (no nginx types: unit-tested).
 #pragma once
 

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // SSE framing: the parts that are not templates (cligw_sse_impl.hpp).
 
 #include "cligw_sse.hpp"

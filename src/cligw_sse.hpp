@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Server-Sent Events framing of the gateway's `cli` events (no nginx types).
 //
 // Byte-compatible with systemprompt-api (serde_json + axum Sse):

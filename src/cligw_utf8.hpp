@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // What a UTF-8 lead byte announces (no nginx types): shared by the SSE
 // encoder's lossy decoding, the line splitter's cuts and the JSON reader.
 #pragma once

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * Shared declarations of the nginx glue of ngx_http_cli_gateway_module.
  */
 

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * Reading the request body and turning it into a run, or into a 4xx.
  */
 

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * cli_gateway_cgroup: the directive, and the check once nginx's whole
  * configuration is read that the workers' user can use the parent cgroup
  * with the limits asked for. A cgroup that cannot work fails nginx -t and

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * cli_gateway_jwt: a signed token, verified before anything else, whose
  * claims become $cli_gateway_jwt_claim_<name>.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * The ledger: what every worker has running, in shared memory.
  *
  * Each worker, of whatever generation, has a record there: its pid, its

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * One output pipe of the program (stdout or stderr) in the event loop.
  * An OutputPipe lives inside its Run; its connection is open from the
  * spawn until the pipe's end, the end of the run, or the client's.

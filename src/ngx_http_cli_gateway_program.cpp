@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * The program side of a run: the child from its spawn until it is reaped
  * and everything it started is gone. A Program lives inside its Run.
  */

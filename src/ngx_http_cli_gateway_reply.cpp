@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * Responses of the gateway: JSON errors before the stream, the SSE header.
  */
 

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * cli_gateway_rlimit_cpu, cli_gateway_rlimit_as, cli_gateway_rlimit_nofile
  * and cli_gateway_priority: the child's resource limits and niceness.
  */

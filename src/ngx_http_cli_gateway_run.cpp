@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * One run: a Program, its two OutputPipes, the event log they write, and
  * the ClientStream that sends the log; the run's timeout and the drain at
  * its end.

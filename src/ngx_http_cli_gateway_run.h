@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * The parts of a run, as nginx glue: the program (process side), its two
  * output pipes, the client stream, and the run that ties them together.
  *

@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * From a checked request to a started program: the context id and args
  * for the log and variables, the environment and argv, a slot of
  * cli_gateway_max_running, the spawn. A program that cannot start is still
@@ -28,12 +32,20 @@ static ngx_int_t
 ngx_http_cli_gateway_send_spawn_failure(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, int err)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-    std::string   events;
+    ngx_int_t                         rc;
+    ngx_buf_t                        *b;
+    ngx_chain_t                       out;
+    std::string                       events;
+    ngx_http_cli_gateway_loc_conf_t  *glcf;
 
-    cligw::sse_append_error(events, cligw::os_error_message(err));
+    glcf = (ngx_http_cli_gateway_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r, ngx_http_cli_gateway_module);
+
+    /* for EACCES, the message names the path the worker cannot use */
+    cligw::sse_append_error(events, cligw::spawn_error_message(err,
+        (const char *) glcf->program.data,
+        glcf->working_directory.len
+        ? (const char *) glcf->working_directory.data : nullptr));
     cligw::sse_append_exit_code(events, 1);
 
     ctx->exit_code = 1;

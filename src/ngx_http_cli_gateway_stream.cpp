@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * The client stream of a run: its events handed to nginx as flushed
  * chains of output blocks, back-pressure, send_timeout and keep-alive.
  * HTTP/1.1 frames the body with the chunked filter (no Content-Length),

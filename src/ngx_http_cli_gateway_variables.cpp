@@ -1,4 +1,8 @@
 /*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
  * $cli_gateway_* variables: the body's context_id for cli_gateway_env, and
  * the run's account for access_log.
  */

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The event stream of SPEC §2: bytes on the wire for each kind of output.
 
 use lib 't/lib';

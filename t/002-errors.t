@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # Errors before the stream: status, headers and the JSON body of SPEC §2;
 # and nothing is spawned.
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The child process: how it starts, what it inherits, how it ends.
 
 use lib 't/lib';

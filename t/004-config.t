@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # Misconfiguration fails at nginx -t with a message naming the directive.
 
 use lib 't/lib';

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # Many runs at once across two workers: every exit status is the program's
 # own (nginx's SIGCHLD handling must not take them), and nothing is left.
 

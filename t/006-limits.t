@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # cli_gateway_max_running: programs at once across all workers.
 
 use lib 't/lib';

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # cli_gateway_allow / cli_gateway_deny: what the operator lets run.
 
 use lib 't/lib';

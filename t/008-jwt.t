@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # cli_gateway_jwt: tokens verified with OpenSSL; claims as variables.
 # Keys and tokens are made at test time (t/lib/CliGatewayJwt.pm).
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # Hostile input: every case gets a clear answer, nothing runs, no worker
 # crashes.
 

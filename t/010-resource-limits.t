@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The child's resource limits and niceness, in force from its first
 # instruction and out of its reach (soft and hard limit alike).
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The stream over HTTP/2 with TLS (h2), read by curl. The certificate is
 # made at test time with the openssl command line. Each test runs curl
 # through the gateway itself against a TLS listener of the same nginx on

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # A slow client: the module stops reading the program's pipes while nginx
 # cannot send, so the program blocks on its own writes and the worker does
 # not buffer its output. The client is t/lib/slow-reader.py, itself run

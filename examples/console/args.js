@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Splits a command line into argv the way a POSIX shell would for plain
 // words and quotes, and does nothing else: no variables, globs, ~ or
 // operators, since the gateway runs the program without a shell.

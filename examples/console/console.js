@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The console's page: runs one command through the CLI gateway and shows
 // its output as it streams. fetch() with a body reader, not EventSource,
 // because the gateway wants a POST; aborting the fetch closes the

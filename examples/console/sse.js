@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // An incremental Server-Sent Events parser (the HTML standard's "event
 // stream interpretation"), for text that arrives in arbitrary pieces: an
 // event, a line or a CRLF may be split across reads. EventSource would do

@@ -1,14 +1,19 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // examples/console in Debian's headless Chromium, against nginx running
 // examples/nginx.conf (its ports moved) with the module and demo-cli:
 // what a person sees when running, failing, refused and cancelled commands.
 //
 // env: NGINX_BIN, MODULE (the .so), BUILD (the nginx prefix goes to
-// BUILD/browser), CHROMIUM (default /usr/bin/chromium),
+// BUILD/browser, or where examples/prepare puts it when nginx's workers
+// cannot reach the checkout), CHROMIUM (default /usr/bin/chromium),
 // TEST_NGINX_BROWSER_PORT (default 1994; the demo auth service takes the
 // next one), CONSOLE_SCREENSHOT (default BUILD/browser/console.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +27,10 @@ const nginxBin = process.env.NGINX_BIN || '/usr/sbin/nginx';
 const module = path.resolve(process.env.MODULE ||
                             path.join(build, 'ngx_http_cli_gateway_module.so'));
 const port = Number(process.env.TEST_NGINX_BROWSER_PORT || 1994);
-const prefix = path.join(build, 'browser');
+const buildPrefix = path.join(build, 'browser');
+let prefix = buildPrefix;      // writeConf() may move it
 const screenshot = process.env.CONSOLE_SCREENSHOT ||
-                   path.join(prefix, 'console.png');
+                   path.join(buildPrefix, 'console.png');
 const origin = `http://127.0.0.1:${port}`;
 
 const CHROMIUM_FLAGS = [
@@ -56,14 +62,15 @@ async function stopPrevious() {
     }
 }
 
-// examples/nginx.conf as examples/run fills it, on the test's ports
+// examples/nginx.conf as examples/run fills it (examples/prepare), on the
+// test's ports
 function writeConf() {
-    fs.rmSync(prefix, { recursive: true, force: true });
-    fs.mkdirSync(path.join(prefix, 'logs'), { recursive: true });
-    const conf = fs.readFileSync(path.join(examples, 'nginx.conf'), 'utf8')
-        .replaceAll('@MODULE@', module)
-        .replaceAll('@RUN@', prefix)
-        .replaceAll('@EXAMPLES@', examples)
+    fs.rmSync(buildPrefix, { recursive: true, force: true });
+    prefix = execFileSync(path.join(examples, 'prepare'),
+                          [buildPrefix, nginxBin, module],
+                          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+        .trim();
+    const conf = fs.readFileSync(path.join(prefix, 'nginx.conf'), 'utf8')
         .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`)
         .replaceAll('127.0.0.1:8081', `127.0.0.1:${port + 1}`);
     assert.ok(conf.includes(`127.0.0.1:${port + 1}`), 'auth port moved');
@@ -111,6 +118,9 @@ after(async () => {
         const exited = new Promise((resolve) => nginx.once('exit', resolve));
         nginx.kill('SIGQUIT');
         await exited;
+    }
+    if (prefix !== buildPrefix) {     // a copy examples/prepare made
+        fs.rmSync(prefix, { recursive: true, force: true });
     }
 });
 

@@ -1,9 +1,24 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The console's pure parts in node: splitting the command field into args,
 // and parsing SSE that arrives in arbitrary pieces.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitArgs } from '../../examples/console/args.js';
-import { SseParser } from '../../examples/console/sse.js';
+import fs from 'node:fs';
+
+// The console's .js files are ES modules served as they are, with no
+// package.json beside them: Debian's node 18 would take them for CommonJS,
+// so they are imported from their text.
+async function load(name) {
+    const url = new URL(`../../examples/console/${name}`, import.meta.url);
+    const text = fs.readFileSync(url, 'utf8');
+    return import('data:text/javascript;base64,' +
+                  Buffer.from(text).toString('base64'));
+}
+const { splitArgs } = await load('args.js');
+const { SseParser } = await load('sse.js');
 
 test('words split on spaces and tabs', () => {
     assert.deepEqual(splitArgs('  agents\tlist   --json '),

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // libFuzzer: JWT parsing and verification against a fixed HS256 key, the
 // same input signed with that key (so that the header and claims rules
 // are reached past the signature), and the input read as a JWK Set.

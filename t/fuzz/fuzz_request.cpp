@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // libFuzzer: the request body parser and the Content-Type check.
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // libFuzzer: line splitting and SSE encoding of arbitrary program output,
 // into a string and into output blocks.
 #include <cstddef>

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 package CliGateway;
 
 # Shared by the t/*.t suites: a `--- sse` section that lists the expected

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 package CliGatewayJwt;
 
 # Keys made at test time with the openssl command line, and tokens signed

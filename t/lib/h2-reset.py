@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """An h2c client that resets a stream while the connection is backed up,
 run as a gateway program by t/011-http2.t.
 

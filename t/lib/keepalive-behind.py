@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """A client that is behind when the keep-alive timer fires, run as a
 gateway program by t/012-backpressure.t: it asks URL (keep-alive 1s, a
 small send buffer) to run a program that prints about 60 KiB of SSE at once

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """A slow client of a gateway stream, run as a gateway program by
 t/012-backpressure.t: it asks URL to run a writer that floods stdout, reads
 the stream slowly for a while, and prints what it saw of the writer (how

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """A slow client that reads a whole stream, run as a gateway program by
 t/012-backpressure.t: it asks URL to run a writer that floods stdout and
 stderr at once with lines of every kind (empty, long, escaped, multibyte,

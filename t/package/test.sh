@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The Debian package end to end: dpkg-buildpackage -b on a copy of the tree,
 # dpkg -i, then Debian's nginx started with /etc/nginx/nginx.conf loads the
 # module through modules-enabled and serves a run; then the package is
@@ -90,6 +92,7 @@ fi
 dpkg-deb -c "$deb" | awk '{ print $6 }' | grep -v '/$' > "$tmp/files"
 printf '%s\n' ".$so" ./usr/share/doc/$package/changelog.Debian.gz \
     ./usr/share/doc/$package/copyright ./usr/share/doc/$package/README.md.gz \
+    ./usr/share/doc/$package/directives.md.gz \
     ".$available" | sort > "$tmp/files.expected"
 check "the package holds the module, its load file and the docs, nothing else" \
       'sort "$tmp/files" | cmp -s - "$tmp/files.expected"'

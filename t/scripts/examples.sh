@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # The configurations in examples/ as they are, with their paths, ports and
 # keys replaced by the test's: each passes nginx -t and serves real requests
 # (over TLS and HTTP/2 where the example listens so).

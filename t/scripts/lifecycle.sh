@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 # nginx's lifecycle with runs in flight: reload, a worker killed, quit,
 # stop. Prints TAP; run by `make test` through prove --exec sh.
 set -u

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """Soak test: many runs of every kind against one nginx, then the books.
 
 usage: t/soak/soak.py NGINX_BINARY MODULE_SO [RUNS] [CLIENTS]

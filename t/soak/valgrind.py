@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 """Memory check: nginx (one process) under valgrind memcheck serves runs of
 every kind (soak.py's workload) and an HTTP/2 stream reset with frames
 still queued (t/lib/h2-reset.py), stops gracefully, and valgrind must report

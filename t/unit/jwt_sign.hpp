@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Making tokens for the tests and the fuzzer: base64url and HS256.
 #pragma once
 

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Output blocks: bytes come out in order whatever the block boundaries,
 // every block goes back to the pool, and the pool keeps only its bound.
 

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // A run's cgroup: the checks nginx -t makes, and a real program kept in
 // its cgroup after setsid, killed with it, and the cgroup removed. The
 // parts that need a cgroup v2 file system and root say so when skipped.

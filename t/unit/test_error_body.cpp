@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The error body's exact bytes, and log escaping.
 
 #include "unit.hpp"

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // The strict JSON reader: exact bytes, names given twice at any depth,
 // numbers past a double, what is not JSON and where.
 

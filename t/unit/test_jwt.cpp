@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // JWT verification: signatures, algorithm pinning, time and audience rules,
 // strict JSON, required claims, and hostile token shapes. RS256 and ES256
 // keys are made here in-process.

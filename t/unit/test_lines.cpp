@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Line splitting: what becomes one event.
 
 #include "unit.hpp"

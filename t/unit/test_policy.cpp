@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Command policy: which leading args pass.
 
 #include "unit.hpp"

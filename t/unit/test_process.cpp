@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Spawning: what the child inherits, limits, failures and exit statuses,
 // through both paths (posix_spawn, and the clone used when limits are set).
 
@@ -169,6 +173,18 @@ static void test_spawn_failures(void **)
         assert_int_equal(spawn_sh("true", l, child, nullptr, plain), EACCES);
         assert_int_equal(child.pid, -1);
     }
+    // the message names what the worker's user could not use
+    std::string uid = std::to_string(geteuid());
+    assert_bytes_equal(spawn_error_message(EACCES, plain, nullptr),
+                       "Permission denied (os error 13): the worker's user "
+                       "(uid " + uid + ") cannot execute " + plain);
+    assert_bytes_equal(spawn_error_message(EACCES, plain, "/"),
+                       "Permission denied (os error 13): the worker's user "
+                       "(uid " + uid + ") cannot execute " + plain);
+    assert_bytes_equal(spawn_error_message(EACCES, "/bin/sh", nullptr),
+                       "Permission denied (os error 13)");
+    assert_bytes_equal(spawn_error_message(ENOENT, plain, nullptr),
+                       "No such file or directory (os error 2)");
     unlink(plain);
     // a failed clone-path child was reaped: no child is left to wait for
     assert_int_equal(waitpid(-1, nullptr, WNOHANG), -1);

@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // Request body parsing: every 400 and 422 case, and what is accepted.
 
 #include "unit.hpp"

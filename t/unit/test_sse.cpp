@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // SSE framing and JSON escaping: the exact bytes serde_json + axum send.
 
 #include "unit.hpp"

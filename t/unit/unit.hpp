@@ -1,3 +1,7 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
 // cmocka, and string comparisons that show both sides on failure.
 #pragma once
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 package Test::Nginx::Socket;
 
 =pod

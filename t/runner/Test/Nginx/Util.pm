@@ -1,3 +1,5 @@
+# Copyright (C) 2026 Seed 79e7e746 maintainers
+
 package Test::Nginx::Util;
 
 # Half of the fallback Test::Nginx (see the POD of Test::Nginx::Socket):
