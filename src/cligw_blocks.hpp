@@ -35,11 +35,12 @@ public:
     void give(char *block) noexcept;
 
     std::size_t block_size() const { return block_size_; }
-    std::size_t kept() const { return kept_.size(); }
     // Blocks taken and not given back (0 once every stream is gone).
     std::size_t outstanding() const { return outstanding_; }
 
 private:
+    friend struct BlockPoolProbe;   // the unit tests look at kept_
+
     std::vector<char *> kept_;      // reserved: give() never allocates
     std::size_t         block_size_;
     std::size_t         max_kept_;

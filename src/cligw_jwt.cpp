@@ -609,15 +609,6 @@ JwtResult verify_with(std::string_view token, const JwtRules &rules,
 
 } // namespace
 
-JwtResult verify_jwt(std::string_view token, const JwtKey &key,
-                     const JwtRules &rules)
-{
-    return verify_with(token, rules,
-                       [&key](const JsonValue &, std::string &) {
-        return &key;
-    });
-}
-
 JwtResult verify_jwt(std::string_view token, const JwtKeys &keys,
                      const JwtRules &rules)
 {

@@ -70,13 +70,10 @@ struct JwtResult {
 // a NUL or bytes that are not UTF-8 in any string refuse the token, and
 // names and values are compared by their exact bytes. exp, nbf and iat,
 // when present, must be numbers within what a 64-bit time holds.
-// A compact JWS: header.payload.signature, base64url without padding.
-// The header's "alg" must be the key's algorithm.
-JwtResult verify_jwt(std::string_view token, const JwtKey &key,
-                     const JwtRules &rules);
-
-// The same with the key the header's "kid" names; a token without "kid"
-// needs a set of one key, and one key without "kid" takes any token.
+// A compact JWS: header.payload.signature, base64url without padding,
+// verified with the key the header's "kid" names; a token without "kid"
+// needs a set of one key, and one key without "kid" takes any token. The
+// header's "alg" must be the key's algorithm.
 JwtResult verify_jwt(std::string_view token, const JwtKeys &keys,
                      const JwtRules &rules);
 

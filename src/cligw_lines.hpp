@@ -32,10 +32,11 @@ public:
     // Reports the unfinished line, if any, and resets.
     template <class Sink> void finish(Sink &&sink);
 
-    std::size_t pending() const { return pending_.size(); }
     void release_memory(); // frees the buffer when nothing is pending
 
 private:
+    friend struct LineSplitterProbe;   // the unit tests look at pending_
+
     template <class Sink>
     void append_partial(std::string_view data, Sink &sink, bool at_end);
 

@@ -42,9 +42,6 @@ template <class Out> void sse_append_exit_code(Out &out, int code);
 // \" \\ \b \f \n \r \t, other controls as \u00xx, invalid UTF-8 -> U+FFFD.
 template <class Out> void json_append_escaped(Out &out, std::string_view s);
 
-// Upper bound of the bytes sse_append_line adds for a line of `len` bytes.
-std::size_t sse_line_size_bound(std::size_t len);
-
 } // namespace cligw
 
 #include "cligw_sse_impl.hpp"

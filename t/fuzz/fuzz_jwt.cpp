@@ -27,25 +27,26 @@ static std::string signed_token(std::string_view in, const std::string &secret)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static cligw::JwtKey key = [] {
-        cligw::JwtKey k;
-        k.alg = cligw::JwtAlg::hs256;
-        k.secret = "fuzzing secret of thirty-two bytes!!";
+    static const cligw::JwtKeys keys = [] {
+        cligw::JwtKeys k(1);
+        k[0].alg = cligw::JwtAlg::hs256;
+        k[0].secret = "fuzzing secret of thirty-two bytes!!";
         return k;
     }();
+    const cligw::JwtKey &key = keys[0];
 
     std::string_view in(reinterpret_cast<const char *>(data), size);
     cligw::JwtRules rules;
     rules.now = 1000;
     rules.audience = "cli";
 
-    cligw::JwtResult r = cligw::verify_jwt(cligw::strip_bearer(in), key,
+    cligw::JwtResult r = cligw::verify_jwt(cligw::strip_bearer(in), keys,
                                            rules);
     // nothing passes without the key: a forged token would be a bug
     if (r.ok) __builtin_trap();
 
     // signed: what passes has exp, one claim per name, no NUL anywhere
-    r = cligw::verify_jwt(signed_token(in, key.secret), key, rules);
+    r = cligw::verify_jwt(signed_token(in, key.secret), keys, rules);
     if (r.ok) {
         std::set<std::string> names;
         for (const auto &c : r.claims) {
@@ -60,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     std::string error;
-    auto keys = cligw::load_jwks(in, error);
-    if (keys == nullptr && error.empty()) __builtin_trap();
+    auto set = cligw::load_jwks(in, error);
+    if (set == nullptr && error.empty()) __builtin_trap();
     return 0;
 }

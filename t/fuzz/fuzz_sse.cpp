@@ -12,6 +12,7 @@
 #include "cligw_blocks.hpp"
 #include "cligw_lines.hpp"
 #include "cligw_sse.hpp"
+#include "../unit/probes.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

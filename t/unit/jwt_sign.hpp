@@ -11,6 +11,22 @@
 #include <string>
 #include <string_view>
 
+#include "cligw_jwt.hpp"
+
+// A set of just this key, as a location with one key file has.
+inline cligw::JwtKeys one_key(const cligw::JwtKey &key)
+{
+    cligw::JwtKeys keys(1);
+    keys[0].alg = key.alg;
+    keys[0].kid = key.kid;
+    keys[0].secret = key.secret;
+    if (key.pkey) {
+        EVP_PKEY_up_ref(key.pkey.get());
+        keys[0].pkey.reset(key.pkey.get());
+    }
+    return keys;
+}
+
 // base64url without padding
 inline std::string b64url(std::string_view in)
 {

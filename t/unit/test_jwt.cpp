@@ -45,7 +45,7 @@ static JwtResult check(std::string_view token, const JwtKey &key,
     rules.leeway = leeway;
     rules.issuer = iss;
     rules.audience = aud;
-    return verify_jwt(token, key, rules);
+    return verify_jwt(token, one_key(key), rules);
 }
 
 static JwtResult check2(std::string_view token, const JwtKeys &keys)
@@ -240,7 +240,7 @@ static JwtResult check_required(std::string_view token, const JwtKey &key,
     JwtRules rules;
     rules.now = 1000;
     rules.required = std::move(required);
-    return verify_jwt(token, key, rules);
+    return verify_jwt(token, one_key(key), rules);
 }
 
 // exp is required unless the rules say otherwise; exp, nbf and iat are
