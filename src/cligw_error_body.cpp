@@ -6,7 +6,7 @@
 
 #include "cligw_error_body.hpp"
 
-#include "cligw_sse.hpp"
+#include "cligw_json_writer.hpp"
 
 namespace cligw {
 

@@ -6,7 +6,7 @@
 
 #include "cligw_json.hpp"
 
-#include "cligw_sse.hpp"
+#include "cligw_json_writer.hpp"
 #include "cligw_utf8.hpp"
 
 #include <algorithm>

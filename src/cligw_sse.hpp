@@ -38,10 +38,6 @@ void sse_append_lines(Out &out, StreamKind kind, std::string_view lines);
 template <class Out> void sse_append_error(Out &out, std::string_view message);
 template <class Out> void sse_append_exit_code(Out &out, int code);
 
-// Appends `s` as the contents of a JSON string (no quotes), serde_json style:
-// \" \\ \b \f \n \r \t, other controls as \u00xx, invalid UTF-8 -> U+FFFD.
-template <class Out> void json_append_escaped(Out &out, std::string_view s);
-
 } // namespace cligw
 
 #include "cligw_sse_impl.hpp"

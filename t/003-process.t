@@ -141,7 +141,7 @@ could not start "/nonexistent/cli-gateway-test"
 
 
 
-=== TEST 9: a program that is not executable: error event, exit_code 1
+=== TEST 9: a program that is not executable: error event naming the path, exit_code 1
 --- config
     location = /cli {
         cli_gateway /dev/null;
@@ -150,9 +150,8 @@ could not start "/nonexistent/cli-gateway-test"
 --- request
 POST /cli
 {"args": []}
---- sse
-error Permission denied (os error 13)
-exit_code 1
+--- response_body_like eval
+qr/\Aevent: cli\ndata: \{"type":"error","message":"Permission denied \(os error 13\): the worker's user \(uid \d+\) cannot execute \/dev\/null"\}\n\nevent: cli\ndata: \{"type":"exit_code","code":1\}\n\n\z/
 
 
 
