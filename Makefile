@@ -29,8 +29,8 @@ NGX_BUILD   := $(BUILD)/nginx
 
 CXX         ?= g++
 UNIT_FLAGS  := -std=gnu++17 -O1 -g -Wall -Wextra -Werror -Isrc
-PURE_SRCS   := $(wildcard src/cligw_*.cpp)
-PURE_HDRS   := $(wildcard src/cligw_*.hpp)
+PURE_SRCS   := $(wildcard src/cligw/*.cpp)
+PURE_HDRS   := $(wildcard src/cligw/*.hpp)
 UNIT_TESTS  := $(patsubst t/unit/%.cpp,$(BUILD)/unit/%,$(wildcard t/unit/test_*.cpp))
 FUZZERS     := $(patsubst t/fuzz/%.cpp,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.cpp))
 FUZZ_SECONDS ?= 300

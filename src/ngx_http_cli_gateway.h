@@ -19,8 +19,8 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
-#include "cligw_cgroup.hpp"
-#include "cligw_request.hpp"
+#include "cligw/cgroup.hpp"
+#include "cligw/request.hpp"
 
 
 namespace cligw {

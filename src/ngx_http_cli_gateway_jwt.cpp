@@ -13,8 +13,8 @@
 #include <iterator>
 #include <string>
 
-#include "cligw_error_body.hpp"
-#include "cligw_jwt.hpp"
+#include "cligw/error.hpp"
+#include "cligw/jwt.hpp"
 
 
 static void ngx_http_cli_gateway_free_keys(void *data);

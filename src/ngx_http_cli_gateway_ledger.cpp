@@ -29,7 +29,7 @@
 #include <exception>
 #include <string>
 
-#include "cligw_cgroup.hpp"
+#include "cligw/cgroup.hpp"
 
 
 /* how often the workers look for dead peers, together */

@@ -9,7 +9,7 @@
 
 #include "ngx_http_cli_gateway.h"
 
-#include "cligw_process.hpp"
+#include "cligw/program.hpp"
 
 
 static char *ngx_http_cli_gateway_check_positive_sec(ngx_conf_t *cf,

@@ -25,10 +25,10 @@
 #include <string_view>
 #include <vector>
 
-#include "cligw_blocks.hpp"
-#include "cligw_lines.hpp"
-#include "cligw_process.hpp"
-#include "cligw_sse.hpp"
+#include "cligw/blocks.hpp"
+#include "cligw/lines.hpp"
+#include "cligw/program.hpp"
+#include "cligw/sse.hpp"
 
 
 namespace cligw {

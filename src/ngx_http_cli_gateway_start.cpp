@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "cligw_error_body.hpp"
-#include "cligw_process.hpp"
-#include "cligw_sse.hpp"
+#include "cligw/error.hpp"
+#include "cligw/program.hpp"
+#include "cligw/sse.hpp"
 
 
 extern char  **environ;

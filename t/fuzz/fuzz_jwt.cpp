@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "cligw_jwt.hpp"
+#include "cligw/jwt.hpp"
 #include "../unit/jwt_sign.hpp"
 
 // "HEADER\nCLAIMS" (or CLAIMS alone under an HS256 header) as a token

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "cligw_request.hpp"
+#include "cligw/request.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

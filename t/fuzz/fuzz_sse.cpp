@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "cligw_blocks.hpp"
-#include "cligw_lines.hpp"
-#include "cligw_sse.hpp"
+#include "cligw/blocks.hpp"
+#include "cligw/lines.hpp"
+#include "cligw/sse.hpp"
 #include "../unit/probes.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "cligw_jwt.hpp"
+#include "cligw/jwt.hpp"
 
 // A set of just this key, as a location with one key file has.
 inline cligw::JwtKeys one_key(const cligw::JwtKey &key)

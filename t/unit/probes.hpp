@@ -8,8 +8,8 @@
 
 #include <cstddef>
 
-#include "cligw_blocks.hpp"
-#include "cligw_lines.hpp"
+#include "cligw/blocks.hpp"
+#include "cligw/lines.hpp"
 
 namespace cligw {
 

@@ -9,9 +9,9 @@
 
 #include <vector>
 
-#include "cligw_blocks.hpp"
+#include "cligw/blocks.hpp"
 #include "probes.hpp"
-#include "cligw_sse.hpp"
+#include "cligw/sse.hpp"
 
 using namespace cligw;
 

@@ -11,7 +11,7 @@
 
 #include "unit.hpp"
 
-#include "cligw_cgroup.hpp"
+#include "cligw/cgroup.hpp"
 
 #include <poll.h>
 #include <signal.h>

@@ -7,7 +7,7 @@
 
 #include "unit.hpp"
 
-#include "cligw_json.hpp"
+#include "cligw/json.hpp"
 
 using namespace cligw;
 

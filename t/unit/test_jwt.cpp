@@ -12,7 +12,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include "cligw_jwt.hpp"
+#include "cligw/jwt.hpp"
 #include "jwt_sign.hpp"
 
 using namespace cligw;

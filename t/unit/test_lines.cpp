@@ -9,9 +9,9 @@
 #include <random>
 #include <vector>
 
-#include "cligw_lines.hpp"
+#include "cligw/lines.hpp"
 #include "probes.hpp"
-#include "cligw_sse.hpp"
+#include "cligw/sse.hpp"
 
 using namespace cligw;
 

@@ -6,7 +6,7 @@
 
 #include "unit.hpp"
 
-#include "cligw_policy.hpp"
+#include "cligw/policy.hpp"
 
 using namespace cligw;
 

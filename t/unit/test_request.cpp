@@ -6,7 +6,7 @@
 
 #include "unit.hpp"
 
-#include "cligw_request.hpp"
+#include "cligw/request.hpp"
 
 #include <utility>
 

@@ -6,7 +6,7 @@
 
 #include "unit.hpp"
 
-#include "cligw_sse.hpp"
+#include "cligw/sse.hpp"
 #include "probes.hpp"
 
 using namespace cligw;

@@ -4,7 +4,7 @@
 
 // BlockPool and BlockWriter: the parts that are not inline.
 
-#include "cligw_blocks.hpp"
+#include "cligw/blocks.hpp"
 
 #include <sys/mman.h>
 

@@ -6,7 +6,7 @@
 
 #include "unit.hpp"
 
-#include "cligw_error_body.hpp"
+#include "cligw/error.hpp"
 
 #include <cstdio>
 

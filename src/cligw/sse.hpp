@@ -9,7 +9,7 @@
 //
 // Every function appends to `out`, anything with
 // append(const char *, std::size_t): a std::string, or the stream's
-// BlockWriter (cligw_blocks.hpp).
+// BlockWriter (cligw/blocks.hpp).
 #pragma once
 
 #include <cstddef>
@@ -40,4 +40,4 @@ template <class Out> void sse_append_exit_code(Out &out, int code);
 
 } // namespace cligw
 
-#include "cligw_sse_impl.hpp"
+#include "cligw/sse_impl.hpp"

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "cligw_error_body.hpp"
+#include "cligw/error.hpp"
 
 
 static ngx_str_t  ngx_http_cli_gateway_request_id = ngx_string("request_id");

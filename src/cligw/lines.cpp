@@ -4,8 +4,8 @@
 
 // LineSplitter: the parts that are not templates.
 
-#include "cligw_lines.hpp"
-#include "cligw_utf8.hpp"
+#include "cligw/lines.hpp"
+#include "cligw/utf8.hpp"
 
 namespace cligw {
 

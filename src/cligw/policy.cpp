@@ -4,7 +4,7 @@
 
 // Command policy: matching args against allow and deny rules.
 
-#include "cligw_policy.hpp"
+#include "cligw/policy.hpp"
 
 namespace cligw {
 

@@ -50,4 +50,4 @@ private:
 
 } // namespace cligw
 
-#include "cligw_lines_impl.hpp"
+#include "cligw/lines_impl.hpp"

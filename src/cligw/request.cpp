@@ -4,10 +4,10 @@
 
 // Parsing of the gateway's JSON request body with the strict JSON reader.
 
-#include "cligw_request.hpp"
+#include "cligw/request.hpp"
 
-#include "cligw_json.hpp"
-#include "cligw_utf8.hpp"
+#include "cligw/json.hpp"
+#include "cligw/utf8.hpp"
 
 #include <cmath>
 

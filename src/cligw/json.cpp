@@ -4,10 +4,10 @@
 
 // The strict JSON reader: recursive descent over the bytes, depth-limited.
 
-#include "cligw_json.hpp"
+#include "cligw/json.hpp"
 
-#include "cligw_json_writer.hpp"
-#include "cligw_utf8.hpp"
+#include "cligw/json_writer.hpp"
+#include "cligw/utf8.hpp"
 
 #include <algorithm>
 #include <charconv>

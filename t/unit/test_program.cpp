@@ -7,7 +7,7 @@
 
 #include "unit.hpp"
 
-#include "cligw_process.hpp"
+#include "cligw/program.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

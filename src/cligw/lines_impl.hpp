@@ -2,7 +2,7 @@
  * Copyright (C) 2026 Seed 79e7e746 maintainers
  */
 
-// Template part of LineSplitter (included by cligw_lines.hpp).
+// Template part of LineSplitter (included by cligw/lines.hpp).
 #pragma once
 
 namespace cligw {

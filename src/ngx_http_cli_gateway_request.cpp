@@ -11,8 +11,8 @@
 #include <exception>
 #include <string>
 
-#include "cligw_error_body.hpp"
-#include "cligw_policy.hpp"
+#include "cligw/error.hpp"
+#include "cligw/policy.hpp"
 
 
 static void ngx_http_cli_gateway_body_handler(ngx_http_request_t *r);

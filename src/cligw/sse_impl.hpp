@@ -2,12 +2,12 @@
  * Copyright (C) 2026 Seed 79e7e746 maintainers
  */
 
-// Template part of the SSE encoder (included by cligw_sse.hpp).
+// Template part of the SSE encoder (included by cligw/sse.hpp).
 #pragma once
 
 #include <string>
 
-#include "cligw_json_writer.hpp"
+#include "cligw/json_writer.hpp"
 
 namespace cligw {
 

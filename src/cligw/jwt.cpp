@@ -4,9 +4,9 @@
 
 // JWT verification: base64url, the header's alg, the signature, the claims.
 
-#include "cligw_jwt.hpp"
+#include "cligw/jwt.hpp"
 
-#include "cligw_json.hpp"
+#include "cligw/json.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <string>
 
-#include "cligw_process.hpp"
+#include "cligw/program.hpp"
 
 namespace cligw {
 

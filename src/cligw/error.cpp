@@ -4,9 +4,9 @@
 
 // The JSON error body of systemprompt-api's ApiError, and log escaping.
 
-#include "cligw_error_body.hpp"
+#include "cligw/error.hpp"
 
-#include "cligw_json_writer.hpp"
+#include "cligw/json_writer.hpp"
 
 namespace cligw {
 

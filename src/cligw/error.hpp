@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cligw_request.hpp"
+#include "cligw/request.hpp"
 
 namespace cligw {
 

@@ -4,7 +4,7 @@
 
 // Spawning the gateway's child with pipes, pidfd and its own group.
 
-#include "cligw_process.hpp"
+#include "cligw/program.hpp"
 
 #include <fcntl.h>
 #include <sched.h>

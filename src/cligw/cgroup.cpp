@@ -4,7 +4,7 @@
 
 // A run's own cgroup v2: checks, creation, limits, kill, removal.
 
-#include "cligw_cgroup.hpp"
+#include "cligw/cgroup.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>

@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "cligw_utf8.hpp"
+#include "cligw/utf8.hpp"
 
 namespace cligw {
 
