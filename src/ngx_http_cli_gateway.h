@@ -136,11 +136,12 @@ typedef struct {
 extern "C" ngx_module_t  ngx_http_cli_gateway_module;
 
 
-/* reply.cpp: responses before the stream starts */
+/* error.cpp: responses before the stream starts, and their helpers */
 ngx_int_t ngx_http_cli_gateway_send_error(ngx_http_request_t *r,
     ngx_uint_t status, std::string_view code, std::string_view message,
     const std::vector<cligw::ValidationError> *validation_errors = nullptr);
-ngx_int_t ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r);
+ngx_int_t ngx_http_cli_gateway_send_body(ngx_http_request_t *r,
+    std::string_view body);
 ngx_int_t ngx_http_cli_gateway_add_header(ngx_http_request_t *r,
     const char *key, const char *value);
 ngx_str_t ngx_http_cli_gateway_pool_string(ngx_pool_t *pool,
@@ -158,14 +159,17 @@ bool ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
     ngx_int_t &rc);
 
-/* body.cpp: reading and checking the request body */
+/* request.cpp: reading and checking the request body */
 ngx_int_t ngx_http_cli_gateway_read_body(ngx_http_request_t *r);
 
-/* start.cpp: from a checked request to a started program */
+/* program.cpp: from a checked request to a started program */
 ngx_int_t ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request);
 
-/* run.cpp: the program run */
+/* stream.cpp: the response header of every stream */
+ngx_int_t ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r);
+
+/* run.cpp: a started program, watched and streamed */
 ngx_int_t ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, ngx_http_cli_gateway_loc_conf_t *glcf,
     ngx_http_cli_gateway_main_conf_t *gmcf, cligw::Child &child,

@@ -22,8 +22,6 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const std::vector<cligw::ValidationError> *validation_errors)
 {
     ngx_int_t                   rc;
-    ngx_buf_t                  *b;
-    ngx_chain_t                 out;
     cligw::ErrorBody            e;
     ngx_http_variable_value_t  *vv;
 
@@ -62,6 +60,18 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
+    return ngx_http_cli_gateway_send_body(r, body);
+}
+
+
+/* A whole response body at once, after its header, and flushed. */
+
+ngx_int_t
+ngx_http_cli_gateway_send_body(ngx_http_request_t *r, std::string_view body)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
     b = ngx_create_temp_buf(r->pool, body.size());
     if (b == NULL) {
         return NGX_ERROR;
@@ -70,6 +80,7 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
     b->last = ngx_cpymem(b->last, body.data(), body.size());
     b->last_buf = 1;
     b->last_in_chain = 1;
+    b->flush = 1;
 
     out.buf = b;
     out.next = NULL;
@@ -119,38 +130,6 @@ ngx_http_cli_gateway_refuse_expect(ngx_http_request_t *r)
     r->lingering_close = 1;
 
     return true;
-}
-
-
-ngx_int_t
-ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r)
-{
-    r->headers_out.status = NGX_HTTP_OK;
-    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    /* length unknown: the chunked filter frames HTTP/1.1 */
-    ngx_http_clear_content_length(r);
-    ngx_http_clear_accept_ranges(r);
-    ngx_http_clear_last_modified(r);
-    ngx_http_clear_etag(r);
-
-#if (NGX_HTTP_GZIP)
-    /* gzip would hold events back until its buffer fills */
-    r->gzip_tested = 1;
-    r->gzip_ok = 0;
-#endif
-
-    if (ngx_http_cli_gateway_add_header(r, "Cache-Control", "no-cache")
-            != NGX_OK
-        || ngx_http_cli_gateway_add_header(r, "X-Accel-Buffering", "no")
-            != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_send_header(r);
 }
 
 

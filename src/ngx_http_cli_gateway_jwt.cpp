@@ -283,17 +283,12 @@ ngx_http_cli_gateway_jwt_refused(ngx_http_request_t *r,
             return true;
         }
 
-        kv->key.len = k.size();
-        kv->key.data = (u_char *) ngx_pnalloc(r->pool, k.size() + 1);
-        kv->value.len = v.size();
-        kv->value.data = (u_char *) ngx_pnalloc(r->pool, v.size() + 1);
+        kv->key = ngx_http_cli_gateway_pool_string(r->pool, k);
+        kv->value = ngx_http_cli_gateway_pool_string(r->pool, v);
 
         if (kv->key.data == NULL || kv->value.data == NULL) {
             return true;
         }
-
-        ngx_memcpy(kv->key.data, k.data(), k.size() + 1);
-        ngx_memcpy(kv->value.data, v.data(), v.size() + 1);
     }
 
     return false;

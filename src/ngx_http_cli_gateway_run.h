@@ -300,6 +300,90 @@ private:
     bool                          blocked_ = false;
 };
 
+
+/*
+ * One run: a Program, its two OutputPipes, the event log they write, and
+ * the ClientStream that sends the log; the run's timeout and the drain at
+ * its end. A Run is a heap object, listed in the worker's runs for
+ * exit_process. It lives from the spawn until its program is reaped and
+ * released, both pipes are closed, and its client stream has let go of
+ * the request and of the request's buffers.
+ */
+
+class Run final : public Program::Owner, public ClientStream::Owner,
+                  public OutputPipe::Reader {
+public:
+    Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
+        ngx_http_cli_gateway_main_conf_t *gmcf, Child &child,
+        time_t timeout, ngx_http_cli_gateway_ledger_entry_t *entry,
+        const std::string &cgroup);
+    ~Run();
+
+    Run(const Run &) = delete;
+    Run &operator=(const Run &) = delete;
+
+    ngx_int_t begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
+                    ngx_msec_t keepalive);
+    void kill_now();
+
+    void on_pipe(ngx_connection_t *c);
+    void on_timeout();
+    void on_drain_over();
+    void on_free();
+
+    /* Program::Owner, ClientStream::Owner, OutputPipe::Reader */
+    ngx_log_t *log() override;
+    void on_exception() override;
+    void on_program_exit() override;
+    void on_program_released() override;
+    void on_stream_writable() override;
+    void on_stream_failed() override;
+    void on_stream_released() override;
+    std::size_t take_output(OutputPipe &pipe, std::string_view data,
+                            bool draining) override;
+    BlockWriter &events() override { return events_; }
+
+    /* a standard-layout link, so a queue entry leads back to its Run */
+    struct Link {
+        ngx_queue_t   queue;    /* in ngx_http_cli_gateway_main_conf_t */
+        Run          *run;
+    };
+
+    Link          link;
+
+private:
+    bool emit(OutputPipe &pipe, std::string_view data);
+    void read_pipe(OutputPipe &pipe, bool draining);
+    void finish_pipes();
+    void let_go();
+    void check_done();
+    void end_stream(int code, const std::string *error);
+    std::string limit_message() const;
+    bool sending() const { return stream_ && stream_->attached(); }
+    bool done() const;
+    void free_when_done();
+
+    ngx_log_t                           log_;   /* outlives the request */
+    ngx_http_cli_gateway_main_conf_t   *gmcf_;
+    Program                             program_;
+    BlockWriter                         events_;
+    OutputPipe                          out_;
+    OutputPipe                          err_;
+    std::unique_ptr<ClientStream>       stream_;
+
+    ngx_event_t   timeout_ev_;
+    ngx_event_t   drain_ev_;
+    ngx_event_t   free_ev_;
+
+    time_t        timeout_secs_;
+    ngx_msec_t    drain_;
+    off_t         output_max_;
+    off_t         output_seen_ = 0;
+
+    bool          ending_ = false;       /* last event in the log */
+    bool          limit_hit_ = false;    /* cli_gateway_output_max */
+};
+
 } // namespace cligw
 
 #endif /* NGX_HTTP_CLI_GATEWAY_RUN_H_INCLUDED_ */

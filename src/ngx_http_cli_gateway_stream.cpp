@@ -486,3 +486,37 @@ ClientStream::on_pool_gone()
 }
 
 } // namespace cligw
+
+
+/* 200, text/event-stream, no length: what every stream starts with */
+
+ngx_int_t
+ngx_http_cli_gateway_send_stream_header(ngx_http_request_t *r)
+{
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    /* length unknown: the chunked filter frames HTTP/1.1 */
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+
+#if (NGX_HTTP_GZIP)
+    /* gzip would hold events back until its buffer fills */
+    r->gzip_tested = 1;
+    r->gzip_ok = 0;
+#endif
+
+    if (ngx_http_cli_gateway_add_header(r, "Cache-Control", "no-cache")
+            != NGX_OK
+        || ngx_http_cli_gateway_add_header(r, "X-Accel-Buffering", "no")
+            != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_send_header(r);
+}

@@ -6,6 +6,7 @@
 
 #include "cligw/jwt.hpp"
 
+#include "cligw/ascii.hpp"
 #include "cligw/json.hpp"
 
 #include <openssl/bio.h>
@@ -638,20 +639,12 @@ JwtResult verify_jwt(std::string_view token, const JwtKeys &keys,
 std::string_view strip_bearer(std::string_view value)
 {
     constexpr std::string_view scheme = "bearer ";
-    if (value.size() > scheme.size()) {
-        bool same = true;
-        for (std::size_t i = 0; i < scheme.size(); i++) {
-            char c = value[i];
-            if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != scheme[i]) {
-                same = false;
-                break;
-            }
-        }
-        if (same) {
-            value.remove_prefix(scheme.size());
-            while (!value.empty() && value.front() == ' ') {
-                value.remove_prefix(1);
-            }
+    if (value.size() > scheme.size()
+        && ascii_equal_nocase(value.substr(0, scheme.size()), scheme))
+    {
+        value.remove_prefix(scheme.size());
+        while (!value.empty() && value.front() == ' ') {
+            value.remove_prefix(1);
         }
     }
     return value;

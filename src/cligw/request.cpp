@@ -6,6 +6,8 @@
 
 #include "cligw/request.hpp"
 
+#include "cligw/ascii.hpp"
+
 #include "cligw/json.hpp"
 #include "cligw/utf8.hpp"
 
@@ -202,29 +204,19 @@ bool is_json_content_type(std::string_view ct)
 
     ct = trim(ct.substr(0, ct.find(';')));
 
-    auto lower_equal = [](std::string_view a, std::string_view b) {
-        if (a.size() != b.size()) return false;
-        for (std::size_t i = 0; i < a.size(); i++) {
-            char c = a[i] >= 'A' && a[i] <= 'Z' ? a[i] - 'A' + 'a' : a[i];
-            if (c != b[i]) { // ASCII only: no locale
-                return false;
-            }
-        }
-        return true;
-    };
 
     constexpr std::string_view app = "application/";
     constexpr std::string_view suffix = "+json";
 
-    if (ct.size() < app.size() || !lower_equal(ct.substr(0, app.size()), app)) {
+    if (ct.size() < app.size() || !ascii_equal_nocase(ct.substr(0, app.size()), app)) {
         return false;
     }
 
     std::string_view sub = ct.substr(app.size());
 
-    return lower_equal(sub, "json")
+    return ascii_equal_nocase(sub, "json")
            || (sub.size() > suffix.size()
-               && lower_equal(sub.substr(sub.size() - suffix.size()),
+               && ascii_equal_nocase(sub.substr(sub.size() - suffix.size()),
                               suffix));
 }
 
