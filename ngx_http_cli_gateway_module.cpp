@@ -34,8 +34,6 @@ static char *ngx_http_cli_gateway_env(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cli_gateway_stop_signal(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static char *ngx_http_cli_gateway_rule(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 static ngx_int_t ngx_http_cli_gateway_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_cli_gateway_create_main_conf(ngx_conf_t *cf);
@@ -626,7 +624,7 @@ ngx_http_cli_gateway_env(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return (char *) "has a NUL byte in the value";
     }
 
-    if (glcf->env == NULL) {
+    if (glcf->env == NGX_CONF_UNSET_PTR) {
         glcf->env = ngx_array_create(cf->pool, 4,
                                      sizeof(ngx_http_cli_gateway_env_t));
         if (glcf->env == NULL) {
@@ -649,47 +647,6 @@ ngx_http_cli_gateway_env(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
         return (char *) NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* cli_gateway_allow / cli_gateway_deny: one rule, the leading args */
-
-static char *
-ngx_http_cli_gateway_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_array_t  **rules = (ngx_array_t **) ((char *) conf + cmd->offset);
-
-    ngx_str_t    *value, *word;
-    ngx_uint_t    i;
-    ngx_array_t  *rule;
-
-    value = (ngx_str_t *) cf->args->elts;
-
-    if (*rules == NULL) {
-        *rules = ngx_array_create(cf->pool, 4, sizeof(ngx_array_t));
-        if (*rules == NULL) {
-            return (char *) NGX_CONF_ERROR;
-        }
-    }
-
-    rule = (ngx_array_t *) ngx_array_push(*rules);
-    if (rule == NULL
-        || ngx_array_init(rule, cf->pool, cf->args->nelts - 1,
-                          sizeof(ngx_str_t))
-           != NGX_OK)
-    {
-        return (char *) NGX_CONF_ERROR;
-    }
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        word = (ngx_str_t *) ngx_array_push(rule);
-        if (word == NULL) {
-            return (char *) NGX_CONF_ERROR;
-        }
-        *word = value[i];
     }
 
     return NGX_CONF_OK;
@@ -826,11 +783,13 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
      *     conf->working_directory = { 0, NULL };
      *     conf->claim = NULL;
      *     conf->claim_accept = NULL;
-     *     conf->user = NULL;
-     *     conf->env = NULL;
+     *     conf->policy = NULL;
      *     conf->priority_set = 0;
      */
 
+    conf->env = (ngx_array_t *) NGX_CONF_UNSET_PTR;
+    conf->allow = (ngx_array_t *) NGX_CONF_UNSET_PTR;
+    conf->deny = (ngx_array_t *) NGX_CONF_UNSET_PTR;
     conf->user = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
     conf->jwt = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
     conf->jwt_leeway = NGX_CONF_UNSET;
@@ -869,17 +828,7 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->claim_accept = prev->claim_accept;
     }
 
-    if (conf->env == NULL) {
-        conf->env = prev->env;
-    }
-
-    if (conf->allow == NULL) {
-        conf->allow = prev->allow;
-    }
-
-    if (conf->deny == NULL) {
-        conf->deny = prev->deny;
-    }
+    ngx_conf_merge_ptr_value(conf->env, prev->env, NULL);
 
     ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
     ngx_conf_merge_ptr_value(conf->jwt, prev->jwt, NULL);
@@ -917,6 +866,10 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_arg_length, prev->max_arg_length,
                               128 * 1024 - 1);
     ngx_http_cli_gateway_merge_limits(conf, prev);
+
+    if (ngx_http_cli_gateway_merge_policy(cf, conf, prev) != NGX_OK) {
+        return (char *) NGX_CONF_ERROR;
+    }
     ngx_conf_merge_ptr_value(conf->cgroup, prev->cgroup, NULL);
 
     if (conf->working_directory.len

@@ -25,6 +25,7 @@ extern "C" {
 
 namespace cligw {
 class ClientStream;
+struct Policy;
 class BlockPool;
 struct JwtKey;
 struct ChildLimits;
@@ -56,6 +57,7 @@ typedef struct {
     ngx_array_t                *env;          /* of ngx_http_cli_gateway_env_t */
     ngx_array_t                *allow;        /* of ngx_array_t of ngx_str_t */
     ngx_array_t                *deny;
+    cligw::Policy              *policy;       /* of a gateway with rules */
     ngx_flag_t                  clear_env;
 
     ngx_http_complex_value_t   *jwt;          /* the token, if verified */
@@ -219,6 +221,16 @@ void ngx_http_cli_gateway_merge_limits(ngx_http_cli_gateway_loc_conf_t *conf,
     ngx_http_cli_gateway_loc_conf_t *prev);
 cligw::ChildLimits ngx_http_cli_gateway_child_limits(
     ngx_http_cli_gateway_loc_conf_t *glcf);
+
+/* policy.cpp: cli_gateway_allow, cli_gateway_deny */
+char *ngx_http_cli_gateway_rule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_cli_gateway_merge_policy(ngx_conf_t *cf,
+    ngx_http_cli_gateway_loc_conf_t *conf,
+    ngx_http_cli_gateway_loc_conf_t *prev);
+bool ngx_http_cli_gateway_policy_refused(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
+    const std::vector<std::string> &args, std::string &message);
 
 /* variables.cpp */
 ngx_int_t ngx_http_cli_gateway_add_variables(ngx_conf_t *cf);

@@ -12,7 +12,6 @@
 #include <string>
 
 #include "cligw/error.hpp"
-#include "cligw/policy.hpp"
 
 
 static void ngx_http_cli_gateway_body_handler(ngx_http_request_t *r);
@@ -21,9 +20,6 @@ static ngx_int_t ngx_http_cli_gateway_collect_body(ngx_http_request_t *r,
     size_t limit, std::string &body);
 static ngx_int_t ngx_http_cli_gateway_body_status(ngx_http_request_t *r,
     ngx_int_t status);
-static bool ngx_http_cli_gateway_refused(ngx_http_request_t *r,
-    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
-    const std::vector<std::string> &args, std::string &message);
 
 
 ngx_int_t
@@ -124,69 +120,14 @@ ngx_http_cli_gateway_process_body(ngx_http_request_t *r)
 
     std::string refusal;
 
-    if (ngx_http_cli_gateway_refused(r, glcf, ctx, parsed.request.args,
-                                     refusal))
+    if (ngx_http_cli_gateway_policy_refused(r, glcf, ctx,
+                                            parsed.request.args, refusal))
     {
         return ngx_http_cli_gateway_send_error(r, NGX_HTTP_FORBIDDEN,
                                                "forbidden", refusal);
     }
 
     return ngx_http_cli_gateway_start_run(r, ctx, parsed.request);
-}
-
-
-static void
-ngx_http_cli_gateway_rules(ngx_array_t *conf, std::vector<cligw::Rule> &rules)
-{
-    if (conf == NULL) {
-        return;
-    }
-
-    ngx_array_t *rule = (ngx_array_t *) conf->elts;
-
-    for (ngx_uint_t i = 0; i < conf->nelts; i++) {
-        ngx_str_t *words = (ngx_str_t *) rule[i].elts;
-        cligw::Rule &r = rules.emplace_back();
-
-        for (ngx_uint_t k = 0; k < rule[i].nelts; k++) {
-            r.emplace_back((char *) words[k].data, words[k].len);
-        }
-    }
-}
-
-
-/* cli_gateway_allow / cli_gateway_deny: a message naming the rule */
-
-static bool
-ngx_http_cli_gateway_refused(ngx_http_request_t *r,
-    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
-    const std::vector<std::string> &args, std::string &message)
-{
-    if (glcf->allow == NULL && glcf->deny == NULL) {
-        return false;
-    }
-
-    std::vector<cligw::Rule> allow, deny;
-    ngx_http_cli_gateway_rules(glcf->allow, allow);
-    ngx_http_cli_gateway_rules(glcf->deny, deny);
-
-    cligw::PolicyDecision d = cligw::check_policy(args, allow, deny);
-
-    if (d.allowed) {
-        return false;
-    }
-
-    message = d.rule
-        ? "Command refused by cli_gateway_deny \"" + cligw::rule_text(*d.rule)
-              + "\""
-        : std::string("Command not allowed by any cli_gateway_allow rule");
-    std::string escaped = cligw::log_format_args(args);
-
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "cli_gateway: refused user \"%V\" args %s: %s",
-                  &ctx->log_user, escaped.c_str(), message.c_str());
-
-    return true;
 }
 
 

@@ -26,12 +26,11 @@ bool matches(const std::vector<std::string> &args, const Rule &rule)
 } // namespace
 
 PolicyDecision check_policy(const std::vector<std::string> &args,
-                            const std::vector<Rule> &allow,
-                            const std::vector<Rule> &deny)
+                            const Policy &policy)
 {
     PolicyDecision d;
 
-    for (const Rule &rule : deny) {
+    for (const Rule &rule : policy.deny) {
         if (matches(args, rule)) {
             d.allowed = false;
             d.rule = &rule;
@@ -39,11 +38,11 @@ PolicyDecision check_policy(const std::vector<std::string> &args,
         }
     }
 
-    if (allow.empty()) {
+    if (policy.allow.empty()) {
         return d;
     }
 
-    for (const Rule &rule : allow) {
+    for (const Rule &rule : policy.allow) {
         if (matches(args, rule)) {
             return d;
         }

@@ -19,11 +19,16 @@ struct PolicyDecision {
     const Rule *rule = nullptr; // the deny rule that refused, if any
 };
 
+// A location's rules, built once from its configuration.
+struct Policy {
+    std::vector<Rule> allow;
+    std::vector<Rule> deny;
+};
+
 // A rule matches when the args begin with its words, each equal. Deny
 // rules win; when there are allow rules, the args must match one of them.
 PolicyDecision check_policy(const std::vector<std::string> &args,
-                            const std::vector<Rule> &allow,
-                            const std::vector<Rule> &deny);
+                            const Policy &policy);
 
 // "db drop" for messages and logs.
 std::string rule_text(const Rule &rule);

@@ -10,6 +10,17 @@
 
 using namespace cligw;
 
+// The location's rules as the tests write them; the decision points into
+// the policy, which stays until the next check.
+static PolicyDecision check_policy(const std::vector<std::string> &args,
+                                   std::vector<Rule> allow,
+                                   std::vector<Rule> deny)
+{
+    static Policy policy;
+    policy = Policy{ std::move(allow), std::move(deny) };
+    return cligw::check_policy(args, policy);
+}
+
 static void test_no_rules(void **)
 {
     assert_true(check_policy({ "anything" }, {}, {}).allowed);
@@ -38,9 +49,10 @@ static void test_deny(void **)
 
     assert_true(check_policy({ "db", "migrate" }, allow, deny).allowed);
 
-    PolicyDecision d = check_policy({ "db", "drop", "all" }, allow, deny);
+    Policy policy{ allow, deny };
+    PolicyDecision d = cligw::check_policy({ "db", "drop", "all" }, policy);
     assert_false(d.allowed);
-    assert_ptr_equal(d.rule, &deny[0]);
+    assert_ptr_equal(d.rule, &policy.deny[0]);
     assert_bytes_equal(rule_text(*d.rule), "db drop");
 
     // deny alone leaves everything else allowed
