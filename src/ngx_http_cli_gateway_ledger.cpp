@@ -574,6 +574,9 @@ ngx_http_cli_gateway_enter_run(ngx_http_cli_gateway_main_conf_t *gmcf,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "cli_gateway: ledger entry %p, cgroup \"%V\"", e, cgroup);
+
     return e;
 }
 

@@ -636,6 +636,10 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     }
 
     if (err == 0) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cli_gateway: spawn \"%V\", %uz args, cgroup \"%s\"",
+                       &glcf->program, request.args.size(), cgroup.c_str());
+
         err = cligw::spawn_child(spec, child);
 
         if (err) {

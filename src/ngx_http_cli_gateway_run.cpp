@@ -195,6 +195,12 @@ Run::on_pipe(ngx_connection_t *c)
 {
     OutputPipe  &pipe = out_.owns(c) ? out_ : err_;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log(), 0,
+                   "cli_gateway: pid %P: %s readable, client behind: %d",
+                   program_.pid(),
+                   pipe.kind() == StreamKind::out ? "stdout" : "stderr",
+                   (int) (stream_ && stream_->blocked()));
+
     if (!sending() || stream_->blocked() || ending_) {
         /* on_stream_writable() posts this event again */
         return;
@@ -356,6 +362,10 @@ Run::check_done()
     if (out_.open() || err_.open()) {
         /* a descendant may hold the pipes: give it drain_ to let go */
         if (!drain_ev_.timer_set) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log(), 0,
+                           "cli_gateway: pid %P reaped, pipes open: drain",
+                           program_.pid());
+
             ngx_add_timer(&drain_ev_, drain_);
         }
         return;
@@ -421,6 +431,10 @@ Run::end_stream(int code, const std::string *error)
     if (!sending()) {
         return;
     }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log(), 0,
+                   "cli_gateway: pid %P: last events, exit_code %d%s",
+                   program_.pid(), code, error ? ", with an error" : "");
 
     if (error) {
         sse_append_error(events_, *error);
@@ -507,6 +521,10 @@ Run::on_stream_released()
 void
 Run::let_go()
 {
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &log_, 0,
+                   "cli_gateway: pid %P: no client, pipes closed",
+                   program_.pid());
+
     ngx_event_t *timers[] = { &timeout_ev_, &drain_ev_ };
 
     for (ngx_event_t *ev : timers) {
@@ -545,6 +563,9 @@ void
 Run::on_free()
 {
     bool  released = true;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &log_, 0,
+                   "cli_gateway: pid %P: run done", program_.pid());
 
     guarded(*this, [&] { released = program_.release(); });
 

@@ -422,6 +422,9 @@ ClientStream::complete()
 {
     ngx_http_request_t  *r = r_;
 
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cli_gateway: stream complete");
+
     detach();
     ngx_http_finalize_request(r, NGX_OK);
 }
@@ -431,6 +434,9 @@ void
 ClientStream::fail()
 {
     ngx_http_request_t  *r = r_;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cli_gateway: stream failed");
 
     gone();
     ngx_http_finalize_request(r, NGX_ERROR);
@@ -474,6 +480,10 @@ ClientStream::detach()
 void
 ClientStream::on_pool_gone()
 {
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, owner_.log(), 0,
+                   "cli_gateway: request pool gone, %uz buffers back",
+                   busy_.size());
+
     pool_cln_ = nullptr;
 
     for (OutBlock *b : busy_) {
