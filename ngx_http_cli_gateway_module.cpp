@@ -6,10 +6,11 @@
  * ngx_http_cli_gateway_module: an admin-only CLI gateway in a location.
  *
  * This file holds the directives, the configuration, the module definition
- * and the content handler's checks before the body is read. The rest lives
- * in src/: body.cpp (request body), start.cpp (the spawn), run.cpp (the
- * program and its stream), reply.cpp (responses), variables.cpp, jwt.cpp,
- * ledger.cpp, cgroup.cpp, rlimit.cpp, and nginx-free cligw_*.cpp.
+ * and the content handler's checks before the body is read. The rest of
+ * the glue is src/ngx_http_cli_gateway_*.cpp: request (the body), program
+ * (the spawn and the child), run, pipe and stream (a run's parts), error
+ * (replies before the stream), jwt, policy, cgroup, ledger, rlimit and
+ * variables; the nginx-free parts are in src/cligw/.
  */
 
 #include "ngx_http_cli_gateway.h"
