@@ -48,6 +48,17 @@ void LineSplitter::feed(std::string_view data, Sink &&sink)
 template <class Sink, class Whole>
 void LineSplitter::feed(std::string_view data, Sink &&sink, Whole &&whole)
 {
+    if (!pending_.empty()) {
+        // the unfinished line ends at the first "\n": the usual way
+        std::size_t first = data.find('\n');
+        if (first == std::string_view::npos) {
+            feed(data, sink);
+            return;
+        }
+        feed(data.substr(0, first + 1), sink);
+        data.remove_prefix(first + 1);
+    }
+
     // no line of data can be longer than max_line_ when data is not, and
     // none is unfinished before it: up to the last "\n" are whole lines
     if (pending_.empty() && data.size() <= max_line_) {
