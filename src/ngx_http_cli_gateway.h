@@ -177,6 +177,8 @@ ngx_int_t ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_main_conf_t *gmcf, cligw::Child &child,
     time_t timeout, ngx_http_cli_gateway_ledger_entry_t *entry,
     const std::string &cgroup);
+
+/* worker.cpp: what a worker keeps for its runs, and their end at its exit */
 void ngx_http_cli_gateway_stop_all_runs(
     ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_int_t ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,

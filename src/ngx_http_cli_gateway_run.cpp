@@ -22,19 +22,12 @@ namespace {
 constexpr std::size_t flush_threshold = 64 * 1024;
 /* pipe bytes encoded between checks of the above: up to 48x as much SSE */
 constexpr std::size_t encode_slice = 4 * 1024;
-/* pipe bytes read at once, and per event before yielding to others */
-constexpr std::size_t read_size = 64 * 1024;
+/* pipe bytes read per event before yielding to others */
 constexpr std::size_t read_budget = 1024 * 1024;
 /* at the end of a run, when a program may still write: bytes read, and
  * encoded output held, at most */
 constexpr std::size_t drain_budget = 256 * 1024;
 constexpr std::size_t drain_output_max = 1024 * 1024;
-/* output blocks, and how many a worker keeps for its next streams (2 MiB) */
-constexpr std::size_t block_size = 64 * 1024;
-constexpr std::size_t max_kept_blocks = 32;
-
-/* what a read left unencoded fits a block */
-static_assert(read_size <= block_size, "a read must fit an output block");
 
 } // namespace
 
@@ -654,67 +647,4 @@ ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     }
 
     return rc;
-}
-
-
-void
-ngx_http_cli_gateway_stop_all_runs(ngx_http_cli_gateway_main_conf_t *gmcf)
-{
-    ngx_queue_t  *q;
-
-    while (!ngx_queue_empty(&gmcf->runs)) {
-        q = ngx_queue_head(&gmcf->runs);
-        Run *run = reinterpret_cast<Run::Link *>(q)->run;
-
-        run->kill_now();
-        delete run;
-    }
-
-    /* every block belongs to a run: what is out now was lost */
-    if (gmcf->blocks && gmcf->blocks->outstanding()) {
-        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
-                      "cli_gateway: %uz output blocks were not given back",
-                      gmcf->blocks->outstanding());
-    }
-}
-
-
-static void
-ngx_http_cli_gateway_free_blocks(void *data)
-{
-    delete (cligw::BlockPool *) data;
-}
-
-
-/* the worker's scratch for pipe reads and the blocks of its streams */
-
-ngx_int_t
-ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
-    ngx_http_cli_gateway_main_conf_t *gmcf)
-{
-    ngx_pool_cleanup_t  *cln;
-
-    gmcf->read_buf_size = cligw::read_size;
-    gmcf->read_buf = (u_char *) ngx_palloc(cycle->pool, gmcf->read_buf_size);
-    if (gmcf->read_buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cycle->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    try {
-        gmcf->blocks = new cligw::BlockPool(cligw::block_size,
-                                            cligw::max_kept_blocks);
-
-    } catch (const std::bad_alloc &) {
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_cli_gateway_free_blocks;
-    cln->data = gmcf->blocks;
-
-    return NGX_OK;
 }
