@@ -25,7 +25,7 @@ __DATA__
     }
 --- request
 POST /cli
-{"args": ["-c", "for o in St Ht Sv Hv Sn Hn; do echo $o $(ulimit -$o); done; echo nice $(cut -d' ' -f19 /proc/$$/stat); ulimit -n 65 2>/dev/null || echo cannot raise"]}
+{"args": ["-c", "for o in St Ht Sv Hv Sn Hn; do echo $o $(ulimit -$o); done; echo nice $(cut -d' ' -f19 /proc/$$/stat); ulimit -n 65 2>&1; echo after $(ulimit -Sn) $(ulimit -Hn)"]}
 --- sse
 started
 stdout St 7
@@ -35,7 +35,8 @@ stdout Hv 524288
 stdout Sn 64
 stdout Hn 64
 stdout nice 5
-stdout cannot raise
+stdout /bin/sh: 1: ulimit: error setting limit (Operation not permitted)
+stdout after 64 64
 exit_code 0
 
 
