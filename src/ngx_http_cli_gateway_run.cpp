@@ -141,14 +141,14 @@ Run::begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
 {
     ngx_int_t  rc;
 
-    stream_.reset(new ClientStream(*this, r, ctx, events_, *gmcf_->blocks,
-                                   keepalive));
-
     /* the program's watch first: from now on it is reaped, whatever fails */
     bool watched = program_.watch();
 
+    stream_.reset(new ClientStream(*this, r, ctx, events_, *gmcf_->blocks,
+                                   keepalive));
+
     if (stream_->attach() != NGX_OK) {
-        let_go();
+        abandon();
         return NGX_ERROR;
     }
 
@@ -157,21 +157,21 @@ Run::begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
         || !err_.watch(&log_, this, run_pipe_handler))
     {
         /* worker_connections ran out: a run needs three beyond the client */
-        let_go();
+        abandon();
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
     rc = stream_->start();
 
     if (rc == NGX_ERROR || rc > NGX_OK) {
-        let_go();
+        abandon();
         return rc;
     }
 
     sse_append_started(events_, (long) program_.pid());
 
     if (stream_->send(false) == NGX_ERROR) {
-        let_go();
+        abandon();
         return NGX_ERROR;
     }
 
@@ -535,6 +535,21 @@ Run::let_go()
 }
 
 
+/* begin() failed: the caller answers the request, the run lets it go */
+
+void
+Run::abandon()
+{
+    let_go();
+
+    if (stream_) {
+        stream_->detach();
+    }
+
+    free_when_done();
+}
+
+
 bool
 Run::done() const
 {
@@ -636,7 +651,7 @@ ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "cli_gateway: %s", e.what());
-        run->on_exception();
+        run->abandon();
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

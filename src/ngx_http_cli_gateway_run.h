@@ -324,6 +324,7 @@ public:
 
     ngx_int_t begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
                     ngx_msec_t keepalive);
+    void abandon();
     void kill_now();
 
     void on_pipe(ngx_connection_t *c);
