@@ -80,35 +80,16 @@ Program::Program(Owner &owner, ngx_http_cli_gateway_main_conf_t *gmcf,
       pidfd_(std::move(child.pidfd)), entry_(entry), cgroup_(cgroup),
       grace_(glcf->stop_grace), stop_signal_((int) glcf->stop_signal)
 {
-    struct {
-        ngx_event_t           *ev;
-        ngx_event_handler_pt   handler;
-    } timers[] = {
-        { &reap_ev_, program_reap_poll_handler },
-        { &grace_ev_, program_grace_handler },
-        { &cgroup_ev_, program_cgroup_handler },
-    };
-
-    for (auto &t : timers) {
-        ngx_memzero(t.ev, sizeof(ngx_event_t));
-        t.ev->handler = t.handler;
-        t.ev->data = this;
-        t.ev->log = log;
-        /* none of them may hold a gracefully exiting worker back */
-        t.ev->cancelable = 1;
-    }
+    /* none of them may hold a gracefully exiting worker back */
+    init_timer(reap_ev_, program_reap_poll_handler, this, log, true);
+    init_timer(grace_ev_, program_grace_handler, this, log, true);
+    init_timer(cgroup_ev_, program_cgroup_handler, this, log, true);
 }
 
 
 Program::~Program()
 {
-    ngx_event_t *timers[] = { &reap_ev_, &grace_ev_, &cgroup_ev_ };
-
-    for (ngx_event_t *ev : timers) {
-        if (ev->timer_set) {
-            ngx_del_timer(ev);
-        }
-    }
+    del_timers({ &reap_ev_, &grace_ev_, &cgroup_ev_ });
 
     if (exit_) {
         ngx_close_connection(exit_);
@@ -199,9 +180,7 @@ Program::on_exit_event()
                       "cli_gateway: pid %P exited with code %d", pid_, code);
     }
 
-    if (grace_ev_.timer_set) {
-        ngx_del_timer(&grace_ev_);
-    }
+    del_timers({ &grace_ev_ });
 
     if (stopping_) {
         /* whatever the program left running in its group goes too */

@@ -89,21 +89,9 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
     log_.data = NULL;
     log_.action = NULL;
 
-    struct {
-        ngx_event_t           *ev;
-        ngx_event_handler_pt   handler;
-    } events[] = {
-        { &timeout_ev_, run_timeout_handler },
-        { &drain_ev_, run_drain_handler },
-        { &free_ev_, run_free_handler },
-    };
-
-    for (auto &e : events) {
-        ngx_memzero(e.ev, sizeof(ngx_event_t));
-        e.ev->handler = e.handler;
-        e.ev->data = this;
-        e.ev->log = &log_;
-    }
+    init_timer(timeout_ev_, run_timeout_handler, this, &log_, false);
+    init_timer(drain_ev_, run_drain_handler, this, &log_, false);
+    init_timer(free_ev_, run_free_handler, this, &log_, false);
 
     link.run = this;
     ngx_queue_insert_tail(&gmcf_->runs, &link.queue);
@@ -112,13 +100,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
 
 Run::~Run()
 {
-    ngx_event_t *timers[] = { &timeout_ev_, &drain_ev_ };
-
-    for (ngx_event_t *ev : timers) {
-        if (ev->timer_set) {
-            ngx_del_timer(ev);
-        }
-    }
+    del_timers({ &timeout_ev_, &drain_ev_ });
 
     if (free_ev_.posted) {
         ngx_delete_posted_event(&free_ev_);
@@ -437,13 +419,7 @@ Run::end_stream(int code, const std::string *error)
 
     ending_ = true;
 
-    ngx_event_t *timers[] = { &timeout_ev_, &drain_ev_ };
-
-    for (ngx_event_t *ev : timers) {
-        if (ev->timer_set) {
-            ngx_del_timer(ev);
-        }
-    }
+    del_timers({ &timeout_ev_, &drain_ev_ });
 
     ngx_http_cli_gateway_ctx_t *ctx = stream_->ctx();
 
@@ -518,13 +494,7 @@ Run::let_go()
                    "cli_gateway: pid %P: no client, pipes closed",
                    program_.pid());
 
-    ngx_event_t *timers[] = { &timeout_ev_, &drain_ev_ };
-
-    for (ngx_event_t *ev : timers) {
-        if (ev->timer_set) {
-            ngx_del_timer(ev);
-        }
-    }
+    del_timers({ &timeout_ev_, &drain_ev_ });
 
     out_.close(events_, false);
     err_.close(events_, false);

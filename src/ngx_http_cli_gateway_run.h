@@ -20,6 +20,7 @@
 #include "ngx_http_cli_gateway.h"
 
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,6 +55,37 @@ guarded(Owner &owner, F &&f) noexcept
         ngx_log_error(NGX_LOG_ALERT, owner.log(), 0,
                       "cli_gateway: unexpected exception");
         owner.on_exception();
+    }
+}
+
+
+/*
+ * An event of one of the run's objects, used as a timer (or posted):
+ * zeroed, with its handler, the object as data, and a log. Cancelable
+ * timers do not hold a gracefully exiting worker back.
+ */
+
+inline void
+init_timer(ngx_event_t &ev, ngx_event_handler_pt handler, void *data,
+    ngx_log_t *log, bool cancelable)
+{
+    ngx_memzero(&ev, sizeof(ngx_event_t));
+    ev.handler = handler;
+    ev.data = data;
+    ev.log = log;
+    ev.cancelable = cancelable ? 1 : 0;
+}
+
+
+/* Deletes those of the timers that are set. */
+
+inline void
+del_timers(std::initializer_list<ngx_event_t *> timers)
+{
+    for (ngx_event_t *ev : timers) {
+        if (ev->timer_set) {
+            ngx_del_timer(ev);
+        }
     }
 }
 

@@ -81,12 +81,9 @@ ClientStream::ClientStream(Owner &owner, ngx_http_request_t *r,
     : owner_(owner), r_(r), ctx_(ctx), events_(events), blocks_(blocks),
       keepalive_(keepalive)
 {
-    ngx_memzero(&keepalive_ev_, sizeof(ngx_event_t));
-    keepalive_ev_.handler = stream_keepalive_handler;
-    keepalive_ev_.data = this;
-    keepalive_ev_.log = owner.log();
     /* it must not hold a gracefully exiting worker back */
-    keepalive_ev_.cancelable = 1;
+    init_timer(keepalive_ev_, stream_keepalive_handler, this, owner.log(),
+               true);
 
     ctx_->stream = this;
 }
@@ -235,9 +232,7 @@ ClientStream::send(bool last)
     }
 
     if (last) {
-        if (keepalive_ev_.timer_set) {
-            ngx_del_timer(&keepalive_ev_);
-        }
+        del_timers({ &keepalive_ev_ });
 
     } else if (keepalive_) {
         ngx_add_timer(&keepalive_ev_, keepalive_);
@@ -458,9 +453,7 @@ ClientStream::gone()
 void
 ClientStream::detach()
 {
-    if (keepalive_ev_.timer_set) {
-        ngx_del_timer(&keepalive_ev_);
-    }
+    del_timers({ &keepalive_ev_ });
 
     if (ctx_) {
         ctx_->stream = nullptr;
