@@ -403,8 +403,8 @@ ngx_http_cli_gateway_sweep(ngx_http_cli_gateway_main_conf_t *gmcf,
 }
 
 
-/* A dead worker's run: its group and cgroup killed, the entry freed or,
- * while its cgroup cannot be removed yet, kept with the leftovers. */
+/* A dead worker's run: its group killed; its cgroup, if any, goes to the
+ * leftovers, which the same sweep then kills and removes. */
 
 static void
 ngx_http_cli_gateway_kill_entry(ngx_slab_pool_t *shpool,
@@ -418,30 +418,20 @@ ngx_http_cli_gateway_kill_entry(ngx_slab_pool_t *shpool,
         kill(-e->pgid, SIGKILL);
     }
 
-    if (e->cgroup_len) {
-        try {
-            std::string dir((char *) e->cgroup, e->cgroup_len);
-
-            if (cligw::kill_cgroup(dir) == 0) {
-                ngx_log_error(NGX_LOG_WARN, log, 0,
-                              "cli_gateway: worker %P is gone, killed the "
-                              "cgroup \"%s\" it left", worker, e->cgroup);
-            }
-
-            if (cligw::remove_cgroup(dir) != 0) {
-                ngx_queue_insert_tail(&ledger->leftovers, &e->queue);
-                return;
-            }
-
-        } catch (const std::exception &) {
-            ngx_queue_insert_tail(&ledger->leftovers, &e->queue);
-            return;
-        }
+    if (e->cgroup_len == 0) {
+        ngx_slab_free_locked(shpool, e);
+        return;
     }
 
-    ngx_slab_free_locked(shpool, e);
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "cli_gateway: worker %P is gone, killing the cgroup \"%s\" "
+                  "it left", worker, e->cgroup);
+
+    ngx_queue_insert_tail(&ledger->leftovers, &e->queue);
 }
 
+
+/* Cgroups of runs that are over: killed, and removed once empty. */
 
 static void
 ngx_http_cli_gateway_retry_leftovers(ngx_slab_pool_t *shpool,

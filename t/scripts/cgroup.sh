@@ -91,7 +91,7 @@ post 'echo $PPID; setsid sleep 49.424 & sleep 100' > "$root/killed.out" 2>/dev/n
 worker=$(first_number "$root/killed.out")
 kill -9 "$worker"
 check "worker SIGKILLed: the escapee is stopped by the ledger's sweep" \
-      'gone_within "sleep 49.424" 30 && grep -q "killed the cgroup" "$root/logs/error.log"'
+      'gone_within "sleep 49.424" 30 && grep -q "killing the cgroup" "$root/logs/error.log"'
 sleep 1.5
 check "worker SIGKILLed: its run's cgroup is removed" '[ "$(runs)" -eq 0 ]'
 wait
