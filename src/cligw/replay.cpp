@@ -73,21 +73,22 @@ void ring_publish(ReplayRing &ring)
 
 void ring_move(ReplayRing &ring, char *data, std::size_t size)
 {
-    std::uint64_t from = std::max(ring_oldest(ring.writing, ring.size),
-                                  ring_oldest(ring.writing, size));
-    ReplayRing moved = { data, size, ring.head, ring.writing };
+    std::uint64_t at = std::max(ring_oldest(ring.writing, ring.size),
+                                ring_oldest(ring.writing, size));
 
-    std::string kept(ring.writing - from, '\0');
-    copy_out(ring, from, ring.writing, &kept[0]);
-
-    for (std::uint64_t at = from; at < ring.writing; ) {
-        std::size_t pos = at % size;
-        std::size_t k = std::min<std::uint64_t>(ring.writing - at, size - pos);
-        std::memcpy(data + pos, kept.data() + (at - from), k);
+    // from ring to ring, no allocation: the writer may hold a lock
+    while (at < ring.writing) {
+        std::size_t from = at % ring.size;
+        std::size_t to = at % size;
+        std::size_t k = std::min<std::uint64_t>(ring.writing - at,
+                                                std::min(ring.size - from,
+                                                         size - to));
+        std::memcpy(data + to, ring.data + from, k);
         at += k;
     }
 
-    ring = moved;
+    ring.data = data;
+    ring.size = size;
 }
 
 
