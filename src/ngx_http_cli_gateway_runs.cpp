@@ -39,7 +39,7 @@ static void ngx_http_cli_gateway_runs_free(
     ngx_http_cli_gateway_run_rec_t *rec);
 static void ngx_http_cli_gateway_runs_resize(
     ngx_http_cli_gateway_runs_zone_t *rz,
-    ngx_http_cli_gateway_run_rec_t *rec, size_t size);
+    ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict);
 
 
 static ngx_str_t  ngx_http_cli_gateway_ledger_zone_name =
@@ -555,20 +555,24 @@ ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
     size = ngx_min(ngx_align(size, ngx_pagesize), rec->replay);
 
     ngx_shmtx_lock(&rz->shpool->mutex);
-    ngx_http_cli_gateway_runs_resize(rz, rec, size);
+    ngx_http_cli_gateway_runs_resize(rz, rec, size, true);
     ngx_shmtx_unlock(&rz->shpool->mutex);
 }
 
 
-/* With the mutex: no reader copies from the ring meanwhile. */
+/*
+ * With the mutex: no reader copies from the ring meanwhile. Only a record
+ * that is not finished may make room from finished ones: it cannot be one.
+ */
 
 static void
 ngx_http_cli_gateway_runs_resize(ngx_http_cli_gateway_runs_zone_t *rz,
-    ngx_http_cli_gateway_run_rec_t *rec, size_t size)
+    ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict)
 {
     char  *data, *old;
 
-    data = (char *) ngx_http_cli_gateway_runs_alloc(rz, size);
+    data = (char *) (evict ? ngx_http_cli_gateway_runs_alloc(rz, size)
+                           : ngx_slab_alloc_locked(rz->shpool, size));
     if (data == NULL) {
         /* the oldest output is overwritten sooner: a reattach says so */
         rec->replay = rec->ring.size;
@@ -589,18 +593,19 @@ ngx_http_cli_gateway_runs_exit(ngx_http_cli_gateway_runs_zone_t *rz,
 
     ngx_shmtx_lock(&rz->shpool->mutex);
 
-    rec->exited = 1;
-    rec->client = 0;
-    rec->exit_code = code;
-    rec->ended_at = ngx_time();
-
     /* a finished log keeps what it holds, not the room it had */
     if (rec->ring.size - std::min<uint64_t>(rec->ring.writing, rec->ring.size)
         >= ngx_pagesize)
     {
         ngx_http_cli_gateway_runs_resize(rz, rec,
-                                         ngx_max(rec->ring.writing, 64));
+                                         ngx_max(rec->ring.writing, 64),
+                                         false);
     }
+
+    rec->exited = 1;
+    rec->client = 0;
+    rec->exit_code = code;
+    rec->ended_at = ngx_time();
 
     ngx_shmtx_unlock(&rz->shpool->mutex);
 }
