@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "cligw/json_writer.hpp"
+#include "cligw/sse.hpp"
 
 
 /* a new run's ring; it doubles as the output needs, up to replay */
@@ -508,19 +509,59 @@ ngx_http_cli_gateway_runs_expire(ngx_http_cli_gateway_runs_zone_t *rz,
             continue;
         }
 
-        /* a worker that died (the ledger stops its programs) ended it */
-        if (rec->worker != ngx_pid && kill(rec->worker, 0) == -1
-            && ngx_errno == NGX_ESRCH)
-        {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "cli_gateway: run %V ended with its worker %P",
-                          &rec->sn.str, rec->worker);
-
-            rec->exited = 1;
-            rec->exit_code = -1;
-            rec->ended_at = now;
-        }
+        ngx_http_cli_gateway_runs_orphaned(rec, log);
     }
+}
+
+
+namespace {
+
+/* the ring as an Out of the SSE encoder */
+struct RingOut {
+    cligw::ReplayRing  &ring;
+
+    void append(const char *p, std::size_t n)
+    {
+        cligw::ring_write(ring, p, n);
+    }
+};
+
+} // namespace
+
+
+/*
+ * With the mutex: a run whose worker died (the ledger stops its program)
+ * ends here, its log with it, for the streams still reading it.
+ */
+
+bool
+ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
+    ngx_log_t *log)
+{
+    if (rec->exited || rec->worker == ngx_pid || kill(rec->worker, 0) == 0
+        || ngx_errno != NGX_ESRCH)
+    {
+        return false;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "cli_gateway: run %V ended with its worker %P",
+                  &rec->sn.str, rec->worker);
+
+    /* no writer is left: ours are the log's next bytes */
+    RingOut out = { rec->ring };
+    cligw::EventIds<RingOut> ids(out, rec->ring.writing);
+
+    cligw::sse_append_error(ids, "nginx worker exited");
+    cligw::sse_append_exit_code(ids, -1);
+    cligw::ring_publish(rec->ring);
+
+    rec->exited = 1;
+    rec->client = 0;
+    rec->exit_code = -1;
+    rec->ended_at = ngx_time();
+
+    return true;
 }
 
 
