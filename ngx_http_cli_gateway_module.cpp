@@ -1034,7 +1034,11 @@ ngx_http_cli_gateway_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_cli_gateway_init_runs(cycle, gmcf);
+    if (ngx_http_cli_gateway_init_runs(cycle, gmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cli_gateway_watch_cancels(cycle, gmcf);
 }
 
 

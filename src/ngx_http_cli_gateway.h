@@ -108,6 +108,7 @@ typedef struct {
     size_t                      replay;       /* log bytes kept per run */
     time_t                      keep;         /* of a finished run */
     ngx_str_t                   node;         /* this machine, in run ids */
+    ngx_atomic_uint_t           cancels_seen; /* this worker's, of sh */
 } ngx_http_cli_gateway_runs_zone_t;
 
 
@@ -131,6 +132,9 @@ typedef struct {
     u_char                     *read_buf;   /* scratch for pipe reads */
     size_t                      read_buf_size;
     cligw::BlockPool           *blocks;     /* output of the streams */
+    std::string                *scratch;    /* events of runs in a zone */
+    ngx_array_t                *runs_zones; /* of ngx_http_cli_gateway_runs_zone_t * */
+    ngx_event_t                 cancel_ev;  /* looks for DELETEs of runs */
 } ngx_http_cli_gateway_main_conf_t;
 
 
@@ -196,6 +200,9 @@ ngx_int_t ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_main_conf_t *gmcf, cligw::Child &child,
     time_t timeout, ngx_http_cli_gateway_ledger_entry_t *entry,
     const std::string &cgroup);
+
+ngx_int_t ngx_http_cli_gateway_watch_cancels(ngx_cycle_t *cycle,
+    ngx_http_cli_gateway_main_conf_t *gmcf);
 
 /* worker.cpp: what a worker keeps for its runs, and their end at its exit */
 void ngx_http_cli_gateway_stop_all_runs(

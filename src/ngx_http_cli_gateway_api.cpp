@@ -457,8 +457,9 @@ ngx_http_cli_gateway_runs_api(ngx_http_request_t *r,
             status = NGX_HTTP_CONFLICT;
 
         } else {
-            /* the program's worker stops it at its next poll */
+            /* the program's worker sees the count change within 50 ms */
             rec->cancel = 1;
+            (void) ngx_atomic_fetch_add(&rz->sh->cancels, 1);
             status = NGX_HTTP_ACCEPTED;
         }
     }
@@ -617,7 +618,7 @@ ngx_http_cli_gateway_runs_not_found(ngx_http_request_t *r)
 }
 
 
-/* Last-Event-ID: false if it is there and not a number; given if there */
+/* Last-Event-ID: false if it is there and not an id; given if there */
 
 static bool
 ngx_http_cli_gateway_last_event_id(ngx_http_request_t *r, std::uint64_t &id,
@@ -652,18 +653,19 @@ ngx_http_cli_gateway_last_event_id(ngx_http_request_t *r, std::uint64_t &id,
             continue;
         }
 
-        if (given || h[i].value.len == 0 || h[i].value.len > 19) {
+        if (given || h[i].value.len == 0 || h[i].value.len > 16) {
             return false;
         }
 
+        /* an event id is the log offset after the event, in hex */
         for (ngx_uint_t k = 0; k < h[i].value.len; k++) {
-            u_char c = h[i].value.data[k];
+            ngx_int_t d = ngx_hextoi(&h[i].value.data[k], 1);
 
-            if (c < '0' || c > '9') {
+            if (d == NGX_ERROR) {
                 return false;
             }
 
-            id = id * 10 + (c - '0');
+            id = id * 16 + d;
         }
 
         given = true;

@@ -28,8 +28,8 @@ constexpr std::size_t read_budget = 1024 * 1024;
  * encoded output held, at most */
 constexpr std::size_t drain_budget = 256 * 1024;
 constexpr std::size_t drain_output_max = 1024 * 1024;
-/* a run in a zone looks for a cancel and for clients this often */
-constexpr ngx_msec_t poll_interval = 50;
+/* a detached run looks for a reattached client this often */
+constexpr ngx_msec_t poll_interval = 250;
 
 } // namespace
 
@@ -104,7 +104,39 @@ RunLog::to_ring(const char *p, std::size_t n)
 void
 RunLog::publish()
 {
+    if (to_local_) {
+        if (pending_ && rec_) {
+            std::size_t n = pending_;
+
+            if (rec_->ring.writing + n > rec_->ring.size
+                && rec_->ring.size < rec_->replay)
+            {
+                ngx_http_cli_gateway_runs_grow(rz_, rec_, n);
+            }
+
+            local_.visit_tail(n, [&](const char *p, std::size_t k) {
+                ring_write(rec_->ring, p, k);
+            });
+
+            ring_publish(rec_->ring);
+        }
+
+        pending_ = 0;
+        return;
+    }
+
+    if (scratch_.empty()) {
+        return;
+    }
+
+    /* the scratch is the worker's: empty again whatever happens */
+    struct Clear {
+        std::string &s;
+        ~Clear() { s.clear(); }
+    } clear = { scratch_ };
+
     if (rec_) {
+        to_ring(scratch_.data(), scratch_.size());
         ring_publish(rec_->ring);
     }
 }
@@ -123,6 +155,8 @@ RunLog::count_output(off_t n)
 void
 RunLog::close(ngx_int_t code)
 {
+    publish();
+
     if (rec_) {
         ngx_http_cli_gateway_runs_exit(rz_, rec_, code);
         rec_ = nullptr;
@@ -154,7 +188,7 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
       program_(*this, gmcf, glcf, child, entry, cgroup, &log_),
       events_(*gmcf->blocks),
       rz_(runs ? ngx_http_cli_gateway_runs_conf(runs) : nullptr), rec_(rec),
-      runlog_(events_, rz_, rec), numbered_(runlog_, 0),
+      runlog_(events_, *gmcf->scratch, rz_, rec), numbered_(runlog_, 0),
       out_(StreamKind::out, child.out, glcf->line_max, *gmcf->blocks),
       err_(StreamKind::err, child.err, glcf->line_max, *gmcf->blocks),
       timeout_secs_(timeout), detach_(glcf->detach), drain_(glcf->drain),
@@ -237,7 +271,6 @@ Run::begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
         sse_append_started(numbered_, (long) program_.pid(),
                            ngx_http_cli_gateway_runs_id(rec_));
         runlog_.publish();
-        ngx_add_timer(&poll_ev_, poll_interval);
 
     } else {
         sse_append_started(events_, (long) program_.pid());
@@ -524,13 +557,12 @@ Run::stop_with(const std::string &message)
 }
 
 
-/* A run in a zone: a DELETE of it, and the time it has been alone. */
+/* A run in a zone: a DELETE of it (the worker's cancel watch asks). */
 
 void
-Run::on_poll()
+Run::check_cancel()
 {
-    bool        cancel;
-    ngx_msec_t  seen, since;
+    bool  cancel;
 
     if (ending_ || rec_ == nullptr) {
         return;
@@ -538,35 +570,48 @@ Run::on_poll()
 
     ngx_shmtx_lock(&rz_->shpool->mutex);
     cancel = rec_->cancel;
-    seen = rec_->reader_seen;
     ngx_shmtx_unlock(&rz_->shpool->mutex);
 
-    if (cancel) {
-        ngx_log_error(NGX_LOG_INFO, log(), 0,
-                      "cli_gateway: run %V of pid %P cancelled, stopping it",
-                      &rec_->sn.str, program_.pid());
-
-        stop_with("Cancelled");
+    if (!cancel) {
         return;
     }
 
-    if (detached_) {
-        since = (ngx_msec_int_t) (seen - detached_at_) > 0 ? seen
-                                                           : detached_at_;
+    ngx_log_error(NGX_LOG_INFO, log(), 0,
+                  "cli_gateway: run %V of pid %P cancelled, stopping it",
+                  &rec_->sn.str, program_.pid());
 
-        if (ngx_current_msec - since >= detach_) {
-            ngx_log_error(NGX_LOG_INFO, log(), 0,
-                          "cli_gateway: run %V of pid %P had no client for "
-                          "%M ms, stopping it", &rec_->sn.str,
-                          program_.pid(), detach_);
+    stop_with("Cancelled");
+}
 
-            stop_with("No client for " + std::to_string(detach_ / 1000)
-                      + "s");
-            return;
-        }
+
+/* A detached run: how long it has been without any client. */
+
+void
+Run::on_poll()
+{
+    ngx_msec_t  seen, since;
+
+    if (!detached_ || ending_) {
+        return;
     }
 
-    ngx_add_timer(&poll_ev_, poll_interval);
+    ngx_shmtx_lock(&rz_->shpool->mutex);
+    seen = rec_->reader_seen;
+    ngx_shmtx_unlock(&rz_->shpool->mutex);
+
+    since = (ngx_msec_int_t) (seen - detached_at_) > 0 ? seen : detached_at_;
+
+    if (ngx_current_msec - since >= detach_) {
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
+                      "cli_gateway: run %V of pid %P had no client for "
+                      "%M ms, stopping it", &rec_->sn.str, program_.pid(),
+                      detach_);
+
+        stop_with("No client for " + std::to_string(detach_ / 1000) + "s");
+        return;
+    }
+
+    ngx_add_timer(&poll_ev_, ngx_min(poll_interval, detach_));
 }
 
 
@@ -694,6 +739,8 @@ Run::detach()
     /* the pipes may have waited for the client */
     out_.post();
     err_.post();
+
+    ngx_add_timer(&poll_ev_, ngx_min(poll_interval, detach_));
 }
 
 
@@ -825,6 +872,70 @@ Run::kill_now()
 
 
 using cligw::Run;
+
+
+/*
+ * The worker's watch for cancels: a DELETE counts in its zone, and a
+ * worker that sees a count change asks its runs. Runs cost nothing while
+ * nobody cancels.
+ */
+
+static void
+ngx_http_cli_gateway_cancel_watch(ngx_event_t *ev)
+{
+    bool                                 changed = false;
+    ngx_uint_t                           i;
+    ngx_queue_t                         *q;
+    ngx_http_cli_gateway_runs_zone_t   **zones;
+    ngx_http_cli_gateway_main_conf_t    *gmcf;
+
+    gmcf = (ngx_http_cli_gateway_main_conf_t *) ev->data;
+    zones = (ngx_http_cli_gateway_runs_zone_t **) gmcf->runs_zones->elts;
+
+    for (i = 0; i < gmcf->runs_zones->nelts; i++) {
+        ngx_atomic_uint_t n = zones[i]->sh->cancels;
+
+        if (n != zones[i]->cancels_seen) {
+            zones[i]->cancels_seen = n;
+            changed = true;
+        }
+    }
+
+    if (changed) {
+        /* a stopped run is freed by a posted event, not here */
+        for (q = ngx_queue_head(&gmcf->runs);
+             q != ngx_queue_sentinel(&gmcf->runs);
+             q = ngx_queue_next(q))
+        {
+            Run *run = reinterpret_cast<Run::Link *>(q)->run;
+
+            cligw::guarded(*run, [&] { run->check_cancel(); });
+        }
+    }
+
+    /* cancelable: an old worker of a reload is cancelled from the new */
+    ngx_add_timer(ev, 50);
+}
+
+
+ngx_int_t
+ngx_http_cli_gateway_watch_cancels(ngx_cycle_t *cycle,
+    ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    if (gmcf->runs_zones == NULL || gmcf->runs_zones->nelts == 0) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&gmcf->cancel_ev, sizeof(ngx_event_t));
+    gmcf->cancel_ev.handler = ngx_http_cli_gateway_cancel_watch;
+    gmcf->cancel_ev.data = gmcf;
+    gmcf->cancel_ev.log = cycle->log;
+    gmcf->cancel_ev.cancelable = 1;
+
+    ngx_add_timer(&gmcf->cancel_ev, 50);
+
+    return NGX_OK;
+}
 
 
 /* A started program, from now on the run's: watched, and streamed. */

@@ -242,27 +242,38 @@ private:
 /*
  * Where the events of a run kept in a zone go: the client stream's log
  * while the POST's client is there, and the run's replay ring. Wrapped in
- * EventIds, which numbers them.
+ * EventIds, which numbers them. The encoder appends to the client's log
+ * (or, with no client, to the worker's scratch), and what it appended is
+ * copied to the ring when published: once per read, so that the ring's
+ * writer pays its fence once per read, not per event.
  */
 
 class RunLog {
 public:
-    RunLog(BlockWriter &local, ngx_http_cli_gateway_runs_zone_t *rz,
+    RunLog(BlockWriter &local, std::string &scratch,
+           ngx_http_cli_gateway_runs_zone_t *rz,
            ngx_http_cli_gateway_run_rec_t *rec)
-        : local_(local), rz_(rz), rec_(rec) {}
+        : local_(local), scratch_(scratch), rz_(rz), rec_(rec) {}
 
     void append(const char *p, std::size_t n)
     {
         if (to_local_) {
             local_.append(p, n);
+            pending_ += n;
+
+        } else {
+            scratch_.append(p, n);
         }
-        to_ring(p, n);
     }
 
-    /* what was appended is for readers too */
+    /* what was appended goes to readers too */
     void publish();
     /* no client here any more: the ring only */
-    void stop_local() { to_local_ = false; }
+    void stop_local()
+    {
+        publish();
+        to_local_ = false;
+    }
     /* the last event is in: the record is the zone's from now on */
     void close(ngx_int_t code);
 
@@ -272,8 +283,10 @@ private:
     void to_ring(const char *p, std::size_t n);
 
     BlockWriter                         &local_;
+    std::string                         &scratch_;
     ngx_http_cli_gateway_runs_zone_t    *rz_;
     ngx_http_cli_gateway_run_rec_t      *rec_;    /* NULL once closed */
+    std::size_t                          pending_ = 0;  /* in local_ */
     bool                                 to_local_ = true;
 };
 
@@ -419,6 +432,7 @@ public:
     void on_pipe_end(OutputPipe &pipe) override;
 
     void on_poll();
+    void check_cancel();
 
     /* a standard-layout link, so a queue entry leads back to its Run */
     struct Link {
@@ -463,7 +477,7 @@ private:
     ngx_event_t   timeout_ev_;
     ngx_event_t   drain_ev_;
     ngx_event_t   free_ev_;
-    ngx_event_t   poll_ev_;       /* the zone: cancel, clients elsewhere */
+    ngx_event_t   poll_ev_;       /* detached: a client elsewhere? */
 
     time_t        timeout_secs_;
     ngx_msec_t    detach_;        /* 0: the run stops with its client */

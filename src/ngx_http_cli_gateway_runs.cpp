@@ -59,6 +59,7 @@ ngx_http_cli_gateway_runs_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_uint_t                         i;
     ngx_shm_zone_t                    *shm_zone;
     ngx_http_cli_gateway_runs_zone_t  *rz;
+    ngx_http_cli_gateway_main_conf_t  *gmcf;
 
     value = (ngx_str_t *) cf->args->elts;
 
@@ -200,6 +201,24 @@ ngx_http_cli_gateway_runs_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     rz->shm_zone = shm_zone;
     shm_zone->init = ngx_http_cli_gateway_init_runs_zone;
     shm_zone->data = rz;
+
+    gmcf = (ngx_http_cli_gateway_main_conf_t *) conf;
+
+    if (gmcf->runs_zones == NULL) {
+        gmcf->runs_zones = ngx_array_create(cf->pool, 2,
+                               sizeof(ngx_http_cli_gateway_runs_zone_t *));
+        if (gmcf->runs_zones == NULL) {
+            return (char *) NGX_CONF_ERROR;
+        }
+    }
+
+    ngx_http_cli_gateway_runs_zone_t **slot =
+        (ngx_http_cli_gateway_runs_zone_t **) ngx_array_push(gmcf->runs_zones);
+    if (slot == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    *slot = rz;
 
     return NGX_CONF_OK;
 }

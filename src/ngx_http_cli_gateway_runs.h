@@ -33,6 +33,7 @@ struct ngx_http_cli_gateway_runs_sh_s {
     ngx_rbtree_t                  rbtree;     /* records by id */
     ngx_rbtree_node_t             sentinel;
     ngx_queue_t                   queue;      /* records, oldest first */
+    ngx_atomic_t                  cancels;    /* DELETEs, for the workers */
 };
 
 

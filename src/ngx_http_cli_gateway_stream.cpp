@@ -156,6 +156,11 @@ ClientStream::stream()
     /* a client that goes away is noticed while the program is quiet */
     r_->read_event_handler = ngx_http_test_reading;
     r_->write_event_handler = stream_write_handler;
+
+    /* a stream that starts quiet (a reattach at the log's end) too */
+    if (keepalive_ && !keepalive_ev_.timer_set) {
+        ngx_add_timer(&keepalive_ev_, keepalive_);
+    }
 }
 
 

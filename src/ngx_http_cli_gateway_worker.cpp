@@ -59,6 +59,13 @@ ngx_http_cli_gateway_free_blocks(void *data)
 }
 
 
+static void
+ngx_http_cli_gateway_free_scratch(void *data)
+{
+    delete (std::string *) data;
+}
+
+
 /* the worker's scratch for pipe reads and the blocks of its streams */
 
 ngx_int_t
@@ -88,6 +95,24 @@ ngx_http_cli_gateway_init_runs(ngx_cycle_t *cycle,
 
     cln->handler = ngx_http_cli_gateway_free_blocks;
     cln->data = gmcf->blocks;
+
+    cln = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    try {
+        gmcf->scratch = new std::string();
+        gmcf->scratch->reserve(block_size);
+
+    } catch (const std::bad_alloc &) {
+        delete gmcf->scratch;
+        gmcf->scratch = NULL;
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_cli_gateway_free_scratch;
+    cln->data = gmcf->scratch;
 
     return NGX_OK;
 }

@@ -89,6 +89,10 @@ public:
     // The oldest chunk not taken, the partly filled block last; {} if empty.
     Chunk take_front() noexcept;
 
+    // f(const char *, std::size_t) over the last n bytes appended, in
+    // order; n <= size().
+    template <class F> void visit_tail(std::size_t n, F &&f) const;
+
 private:
     void append_slow(const char *p, std::size_t n);
 
@@ -100,5 +104,37 @@ private:
     char               *pos_ = nullptr;
     char               *end_ = nullptr;
 };
+
+template <class F>
+void BlockWriter::visit_tail(std::size_t n, F &&f) const
+{
+    std::size_t in_block = static_cast<std::size_t>(pos_ - block_);
+    std::size_t from_full = n > in_block ? n - in_block : 0;
+    std::size_t i = full_.size();
+
+    // back to the chunk where the tail starts, then forward
+    std::size_t skip = 0;
+    while (from_full > 0 && i > taken_) {
+        i--;
+        if (full_[i].size >= from_full) {
+            skip = full_[i].size - from_full;
+            from_full = 0;
+            break;
+        }
+        from_full -= full_[i].size;
+    }
+
+    if (n > in_block) {
+        for (; i < full_.size(); i++) {
+            f(full_[i].data + skip, full_[i].size - skip);
+            skip = 0;
+        }
+    }
+
+    std::size_t k = n < in_block ? n : in_block;
+    if (k) {
+        f(pos_ - k, k);
+    }
+}
 
 } // namespace cligw

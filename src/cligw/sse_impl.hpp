@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -139,26 +141,40 @@ void sse_append_started(Out &out, long pid, std::string_view run_id)
 template <class Out>
 void sse_append_gap(Out &out, std::uint64_t lost, std::uint64_t id)
 {
+    char hex[17];
+    int n = std::snprintf(hex, sizeof(hex), "%llx",
+                          static_cast<unsigned long long>(id));
+
     detail::put(out, "event: cli\ndata: {\"type\":\"gap\",\"lost_bytes\":"
-                     + std::to_string(lost) + "}\nid: " + std::to_string(id)
-                     + "\n\n");
+                     + std::to_string(lost) + "}\nid: "
+                     + std::string(hex, static_cast<std::size_t>(n)) + "\n\n");
 }
 
 
 template <class Out>
 void EventIds<Out>::end_event()
 {
+    static const char hex[] = "0123456789abcdef";
+
     // the id is the offset after the event, its own id line included
     std::uint64_t base = offset_ + sizeof("id: \n\n") - 1;
-    std::size_t digits = decimal_digits(base);
+    std::size_t digits = hex_digits(base);
     std::uint64_t id = base + digits;
 
-    if (decimal_digits(id) > digits) {
+    if (hex_digits(id) > digits) {
         id++;
+        digits++;
     }
 
-    char line[32] = "id: ";
-    std::size_t n = 4 + std::to_string(id).copy(line + 4, 20);
+    char line[24];
+    std::size_t n = 4 + digits;
+
+    std::memcpy(line, "id: ", 4);
+
+    for (std::size_t i = n; i > 4; id >>= 4) {
+        line[--i] = hex[id & 0xf];
+    }
+
     line[n++] = '\n';
     line[n++] = '\n';
     append(line, n);

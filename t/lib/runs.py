@@ -8,11 +8,16 @@
   runs.py URL get PATH                   "STATUS BODY" of GET URL+PATH
   runs.py URL delete ID                  "STATUS BODY"
 
+--not-worker PID: the request goes on a keep-alive connection served by
+another worker than PID (new connections until a GET says so), for tests
+of another worker with listen ... reuseport.
+
 URL is the gateway location's, e.g. http://127.0.0.1:8080/g. Headers:
 X-Role: admin and X-User: $RUNS_USER (default alice); RUNS_HEADER adds one
 "Name: value". A stream is printed one event per line (`started`,
 `stdout TEXT`, `stderr TEXT`, `error TEXT`, `exit_code N`, `gap LOST ID`),
 then `ids ok` when every id line is the log offset just after its event
+in hex
 (a reattach from byte B counts from B; after a gap, from the gap's id), or
 `ids bad: ...`; `--lines K` hangs up after K events. `X-Worker` of the
 response, if any, is printed first as `worker PID`.
@@ -76,10 +81,10 @@ def stream(resp, offset, raw, limit, on_started=None):
             text = summary(fields[b"data"].decode())
             print(text, flush=True)
             if text.startswith("gap"):
-                offset = int(fields[b"id"])
+                offset = int(fields[b"id"], 16)
             else:
                 offset += size
-                if b"id" in fields and int(fields[b"id"]) != offset:
+                if b"id" in fields and int(fields[b"id"], 16) != offset:
                     problems.append("%s at %d" % (fields[b"id"].decode(),
                                                   offset))
             if b"id" not in fields:
@@ -97,6 +102,18 @@ def stream(resp, offset, raw, limit, on_started=None):
     print("ids ok" if not problems else "ids bad: " + ", ".join(problems[:5]))
 
 
+def other_worker(url, path, worker):
+    for _ in range(200):
+        conn, _ = connect(url)
+        conn.request("GET", path + "/runs", headers=headers())
+        resp = conn.getresponse()
+        resp.read()
+        if resp.getheader("X-Worker") not in (None, worker):
+            return conn
+        conn.close()
+    raise SystemExit("no connection reached another worker than " + worker)
+
+
 def main():
     url, cmd = sys.argv[1], sys.argv[2]
     args = sys.argv[3:]
@@ -105,6 +122,8 @@ def main():
         opt[args[-2]] = args[-1]
         args = args[:-2]
     conn, path = connect(url)
+    if "--not-worker" in opt:
+        conn = other_worker(url, path, opt["--not-worker"])
 
     if cmd in ("post", "start"):
         conn.request("POST", path, body=args[0].encode(),
@@ -136,7 +155,7 @@ def main():
         if resp.status != 200:
             print(resp.status, resp.read().decode())
             return 1
-        stream(resp, int(opt.get("--last", 0)), opt.get("--raw"),
+        stream(resp, int(opt.get("--last", "0"), 16), opt.get("--raw"),
                int(opt.get("--lines", 0)))
         return 0
 

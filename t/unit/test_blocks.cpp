@@ -142,6 +142,36 @@ static void test_sse_into_blocks(void **)
     }
 }
 
+// The last n bytes appended, across blocks, after some were taken.
+static void test_visit_tail(void **)
+{
+    BlockPool pool(8, 4);
+    BlockWriter w(pool);
+    std::string all;
+
+    for (int i = 0; i < 30; i++) {
+        std::string piece(static_cast<std::size_t>(i % 7), char('a' + i % 26));
+        w.append(piece);
+        all += piece;
+    }
+
+    Chunk first = w.take_front();
+    std::size_t kept = all.size() - first.size;
+    pool.give(first.data);
+    assert_int_equal(w.size(), kept);
+
+    for (std::size_t n = 0; n <= kept; n++) {
+        std::string seen;
+        w.visit_tail(n, [&](const char *p, std::size_t k) {
+            assert_true(k > 0);
+            seen.append(p, k);
+        });
+        assert_bytes_equal(seen, all.substr(all.size() - n));
+    }
+
+    drain(w, pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_writer_gives_back),
         cmocka_unit_test(test_pool_bound_and_reuse),
         cmocka_unit_test(test_sse_into_blocks),
+        cmocka_unit_test(test_visit_tail),
     };
     return cmocka_run_group_tests_name("blocks", tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 
 #include "unit.hpp"
 
+#include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "cligw/replay.hpp"
@@ -22,9 +24,9 @@ static void test_event_ids(void **)
     sse_append_started(ids, 42, "edge1-00000000000000ff");
     std::string first =
         "event: cli\ndata: {\"type\":\"started\",\"pid\":42,"
-        "\"run_id\":\"edge1-00000000000000ff\"}\nid: 87\n\n";
+        "\"run_id\":\"edge1-00000000000000ff\"}\nid: 57\n\n";
     assert_bytes_equal(log, first);
-    assert_int_equal(log.size(), 87);
+    assert_int_equal(log.size(), 0x57);
 
     sse_append_line(ids, StreamKind::out, "a");
     sse_append_lines(ids, StreamKind::err, "b\r\nc\n");
@@ -37,7 +39,7 @@ static void test_event_ids(void **)
         std::size_t end = log.find("\n\n", at) + 2;
         std::size_t id = log.rfind("\nid: ", end) + 5;
         assert_true(id > at);
-        assert_int_equal(std::stoull(log.substr(id)), end);
+        assert_int_equal(std::stoull(log.substr(id), nullptr, 16), end);
         at = end;
         events++;
     }
@@ -51,17 +53,20 @@ static void test_event_ids(void **)
                 != std::string::npos);
     assert_true(plain.find("\nid: ") == std::string::npos);
 
-    // an id whose own line carries it past a power of ten
-    std::string pad;
-    EventIds<std::string> near(pad, 100 - 10 - 41);
-    sse_append_line(near, StreamKind::out, "x");
-    assert_int_equal(near.offset(), 100 - 10 - 41 + pad.size());
-    assert_true(pad.find("\nid: " + std::to_string(near.offset()) + "\n\n")
-                != std::string::npos);
+    // ids whose own line carries them past a power of 16, near 0x100
+    for (std::uint64_t start = 0x100 - 60; start < 0x100 - 40; start++) {
+        std::string pad;
+        EventIds<std::string> near(pad, start);
+        sse_append_line(near, StreamKind::out, "x");
+        char want[32];
+        std::snprintf(want, sizeof(want), "\nid: %llx\n\n",
+                      static_cast<unsigned long long>(near.offset()));
+        assert_true(pad.size() > 20 && pad.substr(pad.size() - std::strlen(want)) == want);
+    }
 
     std::string gap;
     sse_append_gap(gap, 1200, 4096);
-    assert_bytes_equal(gap, "event: cli\ndata: {\"type\":\"gap\",\"lost_bytes\":1200}\nid: 4096\n\n");
+    assert_bytes_equal(gap, "event: cli\ndata: {\"type\":\"gap\",\"lost_bytes\":1200}\nid: 1000\n\n");
 }
 
 static void test_ring(void **)
