@@ -314,33 +314,14 @@ static ngx_str_t  ngx_http_cli_gateway_forbidden =
 static ngx_int_t
 ngx_http_cli_gateway_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                         rc;
     ngx_http_cli_gateway_loc_conf_t  *glcf;
 
     glcf = (ngx_http_cli_gateway_loc_conf_t *)
                ngx_http_get_module_loc_conf(r, ngx_http_cli_gateway_module);
 
-    /* no exception may reach nginx's C frames */
-    try {
-        rc = ngx_http_cli_gateway_check(r, glcf);
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "cli_gateway: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "cli_gateway: unexpected exception");
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        /* nginx's own error page must not invite the body either */
-        (void) ngx_http_cli_gateway_refuse_expect(r);
-    }
-
-    return rc;
+    return ngx_http_cli_gateway_guarded(r, [&] {
+        return ngx_http_cli_gateway_check(r, glcf);
+    });
 }
 
 

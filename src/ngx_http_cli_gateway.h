@@ -15,6 +15,7 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,6 +143,8 @@ extern "C" ngx_module_t  ngx_http_cli_gateway_module;
 ngx_int_t ngx_http_cli_gateway_send_error(ngx_http_request_t *r,
     ngx_uint_t status, std::string_view code, std::string_view message,
     const std::vector<cligw::ValidationError> *validation_errors = nullptr);
+ngx_int_t ngx_http_cli_gateway_send_response(ngx_http_request_t *r,
+    ngx_uint_t status, const ngx_str_t *type, std::string_view body);
 ngx_int_t ngx_http_cli_gateway_send_body(ngx_http_request_t *r,
     std::string_view body);
 ngx_int_t ngx_http_cli_gateway_add_header(ngx_http_request_t *r,
@@ -150,6 +153,41 @@ ngx_str_t ngx_http_cli_gateway_pool_string(ngx_pool_t *pool,
     std::string_view s);
 ngx_str_t ngx_http_cli_gateway_log_escape(ngx_pool_t *pool, ngx_str_t value);
 bool ngx_http_cli_gateway_refuse_expect(ngx_http_request_t *r);
+
+
+/*
+ * A content handler's work, f(): an exception is logged and answered with
+ * 500, since none may reach nginx's C frames; and nginx's own error page
+ * must not invite the body either.
+ */
+
+template <class F>
+ngx_int_t
+ngx_http_cli_gateway_guarded(ngx_http_request_t *r, F &&f) noexcept
+{
+    ngx_int_t  rc;
+
+    try {
+        rc = f();
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "cli_gateway: %s", e.what());
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "cli_gateway: unexpected exception");
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        (void) ngx_http_cli_gateway_refuse_expect(r);
+    }
+
+    return rc;
+}
+
 
 /* jwt.cpp: cli_gateway_jwt */
 char *ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd,
