@@ -266,9 +266,9 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       NULL },
 
     { ngx_string("cli_gateway_max_running"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_cli_gateway_max_running,
-      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -792,6 +792,8 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
     conf->rlimit_as = NGX_CONF_UNSET;
     conf->rlimit_nofile = NGX_CONF_UNSET;
     conf->cgroup = (ngx_http_cli_gateway_cgroup_t *) NGX_CONF_UNSET_PTR;
+    conf->running_key =
+        (ngx_http_cli_gateway_running_key_t *) NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -853,6 +855,7 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return (char *) NGX_CONF_ERROR;
     }
     ngx_conf_merge_ptr_value(conf->cgroup, prev->cgroup, NULL);
+    ngx_conf_merge_ptr_value(conf->running_key, prev->running_key, NULL);
 
     if (conf->working_directory.len
         && conf->working_directory.data[0] != '/')

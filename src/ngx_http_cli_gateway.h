@@ -49,6 +49,15 @@ typedef struct {
 } ngx_http_cli_gateway_cgroup_t;
 
 
+/* cli_gateway_max_running N key=value: a cap per value of the key */
+typedef struct {
+    ngx_uint_t                  max;
+    ngx_str_t                   name;         /* as written: values of
+                                                 other keys never meet */
+    ngx_http_complex_value_t    value;
+} ngx_http_cli_gateway_running_key_t;
+
+
 typedef struct {
     ngx_str_t                   program;      /* absolute; empty: no handler */
     ngx_str_t                   working_directory;
@@ -88,6 +97,7 @@ typedef struct {
     ngx_int_t                   priority;
     ngx_flag_t                  priority_set;  /* -1 is a valid priority */
     ngx_http_cli_gateway_cgroup_t *cgroup;     /* NULL: none */
+    ngx_http_cli_gateway_running_key_t *running_key;  /* NULL: none */
 
     /* where "cli_gateway" is, for messages of the merge */
     u_char                     *conf_file;
@@ -234,10 +244,13 @@ ngx_int_t ngx_http_cli_gateway_join_ledger(ngx_cycle_t *cycle,
 void ngx_http_cli_gateway_leave_ledger(ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_int_t ngx_http_cli_gateway_take_running(
     ngx_http_cli_gateway_main_conf_t *gmcf, ngx_log_t *log);
-void ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf);
-ngx_http_cli_gateway_ledger_entry_t *ngx_http_cli_gateway_enter_run(
+void ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_ledger_entry_t *e = NULL);
+ngx_uint_t ngx_http_cli_gateway_running(ngx_http_cli_gateway_main_conf_t *gmcf);
+ngx_int_t ngx_http_cli_gateway_enter_run(
     ngx_http_cli_gateway_main_conf_t *gmcf, const ngx_str_t *cgroup,
-    ngx_log_t *log);
+    const ngx_str_t *key, ngx_uint_t key_max,
+    ngx_http_cli_gateway_ledger_entry_t **entry, ngx_log_t *log);
 void ngx_http_cli_gateway_ledger_set_group(
     ngx_http_cli_gateway_ledger_entry_t *e, ngx_pid_t pgid);
 void ngx_http_cli_gateway_leave_run(ngx_http_cli_gateway_main_conf_t *gmcf,
