@@ -9,8 +9,8 @@
  * and the content handler's checks before the body is read. The rest of
  * the glue is src/ngx_http_cli_gateway_*.cpp: request (the body), program
  * (the spawn and the child), run, pipe and stream (a run's parts), error
- * (replies before the stream), jwt, policy, cgroup, ledger, rlimit and
- * variables; the nginx-free parts are in src/cligw/.
+ * (replies before the stream), jwt, policy, cgroup, ledger, metrics, rlimit
+ * and variables; the nginx-free parts are in src/cligw/.
  */
 
 #include "ngx_http_cli_gateway.h"
@@ -272,6 +272,13 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cli_gateway_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cli_gateway_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -466,6 +473,11 @@ ngx_http_cli_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (glcf->program.data) {
         return (char *) "is duplicate";
+    }
+
+    if (glcf->status) {
+        return (char *) "is not allowed in a location with "
+                        "\"cli_gateway_status\"";
     }
 
     value = (ngx_str_t *) cf->args->elts;
@@ -767,6 +779,7 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
      *     conf->claim_accept = NULL;
      *     conf->policy = NULL;
      *     conf->priority_set = 0;
+     *     conf->status = 0;
      */
 
     conf->env = (ngx_array_t *) NGX_CONF_UNSET_PTR;

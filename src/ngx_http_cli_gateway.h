@@ -21,11 +21,13 @@ extern "C" {
 #include <vector>
 
 #include "cligw/cgroup.hpp"
+#include "cligw/metrics.hpp"
 #include "cligw/request.hpp"
 
 
 namespace cligw {
 class ClientStream;
+class Program;
 struct Policy;
 class BlockPool;
 struct JwtKey;
@@ -56,6 +58,33 @@ typedef struct {
                                                  other keys never meet */
     ngx_http_complex_value_t    value;
 } ngx_http_cli_gateway_running_key_t;
+
+
+/* How a run ended, in the order of cligw::exit_kinds. */
+typedef enum {
+    NGX_HTTP_CLI_GATEWAY_EXIT_EXITED = 0,     /* its status 0 */
+    NGX_HTTP_CLI_GATEWAY_EXIT_FAILED,         /* another status */
+    NGX_HTTP_CLI_GATEWAY_EXIT_SIGNALED,       /* a signal not ours */
+    NGX_HTTP_CLI_GATEWAY_EXIT_TIMEOUT,
+    NGX_HTTP_CLI_GATEWAY_EXIT_CANCELLED,
+    NGX_HTTP_CLI_GATEWAY_EXIT_CLIENT_GONE,    /* stopped: its client went */
+    NGX_HTTP_CLI_GATEWAY_EXIT_OUTPUT_LIMIT,
+    NGX_HTTP_CLI_GATEWAY_EXIT_DETACH_TIMEOUT,
+    NGX_HTTP_CLI_GATEWAY_EXIT_SPAWN_FAILED,   /* or its run could not begin */
+    NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT,    /* killed as its worker went */
+    NGX_HTTP_CLI_GATEWAY_EXIT_KINDS
+} ngx_http_cli_gateway_exit_kind_e;
+
+
+/* The counters of all workers, in the ledger's zone; atomics. */
+typedef struct {
+    ngx_atomic_t                runs_started;
+    ngx_atomic_t                runs_detached;  /* a gauge */
+    ngx_atomic_t                refused[cligw::refusal_reasons.size()];
+    ngx_atomic_t                exited[NGX_HTTP_CLI_GATEWAY_EXIT_KINDS];
+    ngx_atomic_t                output_bytes;
+    ngx_atomic_t                events_bytes;
+} ngx_http_cli_gateway_metrics_t;
 
 
 typedef struct {
@@ -98,6 +127,7 @@ typedef struct {
     ngx_flag_t                  priority_set;  /* -1 is a valid priority */
     ngx_http_cli_gateway_cgroup_t *cgroup;     /* NULL: none */
     ngx_http_cli_gateway_running_key_t *running_key;  /* NULL: none */
+    ngx_flag_t                  status;       /* cli_gateway_status here */
 
     /* where "cli_gateway" is, for messages of the merge */
     u_char                     *conf_file;
@@ -115,7 +145,8 @@ typedef struct {
     ngx_queue_t                 runs;       /* live runs of this worker */
     ngx_flag_t                  used;       /* some location has cli_gateway */
     ngx_uint_t                  max_running;
-    ngx_shm_zone_t             *zone;       /* the ledger of all workers */
+    ngx_shm_zone_t             *zone;       /* the ledger of all workers, and
+                                               the metrics */
     ngx_http_cli_gateway_ledger_worker_t *worker;  /* this worker's record */
     ngx_event_t                 sweep_ev;   /* looks for dead workers */
     ngx_array_t                *cgroups;    /* of ngx_http_cli_gateway_cgroup_t *,
@@ -257,6 +288,25 @@ void ngx_http_cli_gateway_leave_run(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_ledger_entry_t *e);
 void ngx_http_cli_gateway_abandon_run(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_ledger_entry_t *e);
+ngx_http_cli_gateway_metrics_t *ngx_http_cli_gateway_ledger_metrics(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
+
+/* metrics.cpp: cli_gateway_status, and the counting */
+char *ngx_http_cli_gateway_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_cli_gateway_metric_started(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
+void ngx_http_cli_gateway_metric_exit(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_exit_kind_e kind);
+void ngx_http_cli_gateway_metric_end(ngx_http_cli_gateway_main_conf_t *gmcf,
+    const cligw::Program &program);
+void ngx_http_cli_gateway_metric_detached(
+    ngx_http_cli_gateway_main_conf_t *gmcf, ngx_int_t delta);
+void ngx_http_cli_gateway_metric_refused(ngx_http_request_t *r,
+    std::string_view code);
+void ngx_http_cli_gateway_metric_output(ngx_http_cli_gateway_main_conf_t *gmcf,
+    size_t n);
+void ngx_http_cli_gateway_metric_events(ngx_http_request_t *r, size_t n);
 
 /* cgroup.cpp: cli_gateway_cgroup */
 char *ngx_http_cli_gateway_cgroup(ngx_conf_t *cf, ngx_command_t *cmd,

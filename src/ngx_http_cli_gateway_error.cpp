@@ -26,6 +26,8 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
     cligw::ErrorBody            e;
     ngx_http_variable_value_t  *vv;
 
+    ngx_http_cli_gateway_metric_refused(r, code);
+
     /* the body, if any, was not read: nothing of it is used */
     if (!ngx_http_cli_gateway_refuse_expect(r)) {
         rc = ngx_http_discard_request_body(r);

@@ -10,9 +10,10 @@
  * run with the run's process group, cgroup and key. The keys of the keyed
  * cli_gateway_max_running are counted in a tree of their own, a node per
  * key that has programs running; each run's entry points to its key's
- * node, so a dead worker's runs are uncounted with its record. A run is
- * entered before its program starts and refused (503) when the zone is
- * full, so no program is unknown to the ledger. A worker that dies
+ * node, so a dead worker's runs are uncounted with its record. The
+ * metrics' counters live here too (ngx_http_cli_gateway_metrics.cpp). A
+ * run is entered before its program starts and refused (503) when the zone
+ * is full, so no program is unknown to the ledger. A worker that dies
  * (SIGKILL, the OOM killer, a crash) can release nothing, and posix_spawn
  * cannot give its children a parent-death signal; so every worker sweeps
  * the ledger at start and once a second: the groups and cgroups of a
@@ -45,7 +46,7 @@
 /* the zone's layout; a reload keeps the zone, so a module of another
  * layout must not read it (the first word of the first layout is a
  * pointer, never a small number) */
-#define NGX_HTTP_CLI_GATEWAY_LEDGER_LAYOUT   2
+#define NGX_HTTP_CLI_GATEWAY_LEDGER_LAYOUT   3
 
 
 struct ngx_http_cli_gateway_ledger_worker_s {
@@ -68,6 +69,7 @@ struct ngx_http_cli_gateway_ledger_entry_s {
     ngx_queue_t                   queue;
     ngx_pid_t                     pgid;       /* 0 until the spawn */
     ngx_http_cli_gateway_ledger_key_t *key;   /* NULL: none, or given back */
+    ngx_flag_t                    running;    /* counted until reaped */
     size_t                        cgroup_len; /* 0: no cgroup */
     u_char                        cgroup[1];  /* NUL-terminated */
 };
@@ -80,6 +82,7 @@ typedef struct {
     ngx_atomic_t                  swept_at;   /* ngx_current_msec */
     ngx_rbtree_t                  keys;       /* of ledger keys */
     ngx_rbtree_node_t             keys_sentinel;
+    ngx_http_cli_gateway_metrics_t  metrics;
 } ngx_http_cli_gateway_ledger_t;
 
 
@@ -502,6 +505,11 @@ ngx_http_cli_gateway_sweep(ngx_http_cli_gateway_main_conf_t *gmcf,
                                ngx_http_cli_gateway_ledger_entry_t, queue);
             ngx_queue_remove(&e->queue);
 
+            if (e->pgid && e->running) {
+                ngx_http_cli_gateway_metric_exit(gmcf,
+                    NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT);
+            }
+
             ngx_http_cli_gateway_give_key_locked(shpool, ledger, &e->key);
             ngx_http_cli_gateway_kill_entry(shpool, ledger, e, w->pid, log);
         }
@@ -628,6 +636,8 @@ ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf,
         return;
     }
 
+    e->running = 0;
+
     if (e->key) {
         shpool = (ngx_slab_pool_t *) gmcf->zone->shm.addr;
 
@@ -717,6 +727,7 @@ ngx_http_cli_gateway_enter_run(ngx_http_cli_gateway_main_conf_t *gmcf,
         if (e) {
             e->pgid = 0;
             e->key = k;
+            e->running = 1;
             e->cgroup_len = cgroup->len;
             ngx_memcpy(e->cgroup, cgroup->data, cgroup->len);
             e->cgroup[cgroup->len] = '\0';
@@ -857,6 +868,17 @@ ngx_http_cli_gateway_give_key_locked(ngx_slab_pool_t *shpool,
         ngx_rbtree_delete(&ledger->keys, &k->sn.node);
         ngx_slab_free_locked(shpool, k);
     }
+}
+
+
+ngx_http_cli_gateway_metrics_t *
+ngx_http_cli_gateway_ledger_metrics(ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    if (gmcf->zone == NULL || gmcf->zone->data == NULL) {
+        return NULL;
+    }
+
+    return &((ngx_http_cli_gateway_ledger_t *) gmcf->zone->data)->metrics;
 }
 
 

@@ -349,6 +349,12 @@ Program::on_cgroup_poll()
 void
 Program::kill_now()
 {
+    if (!reaped_ && !stopping_) {
+        /* nothing else ended it: a stopped run was counted when stopped */
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+            NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT);
+    }
+
     signal_all(SIGKILL);
     reap_blocking();
 
@@ -392,6 +398,7 @@ ngx_http_cli_gateway_send_spawn_failure(ngx_http_request_t *r,
     ctx->exit_code = 1;
     ctx->ended = 1;
     ctx->bytes = events.size();
+    ngx_http_cli_gateway_metric_events(r, events.size());
 
     rc = ngx_http_cli_gateway_send_stream_header(r);
 
@@ -707,6 +714,8 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     if (err) {
         ngx_http_cli_gateway_leave_run(gmcf, entry);
         ngx_http_cli_gateway_give_running(gmcf);
+        ngx_http_cli_gateway_metric_exit(gmcf,
+            NGX_HTTP_CLI_GATEWAY_EXIT_SPAWN_FAILED);
 
         return ngx_http_cli_gateway_send_spawn_failure(r, ctx, err);
     }
@@ -721,6 +730,17 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
                   "timeout %Ts", &user, child.pid, &glcf->program,
                   &ctx->args, timeout);
 
-    return ngx_http_cli_gateway_watch_run(r, ctx, glcf, gmcf, child, timeout,
-                                          entry, cgroup);
+    rc = ngx_http_cli_gateway_watch_run(r, ctx, glcf, gmcf, child, timeout,
+                                        entry, cgroup);
+
+    if (rc == NGX_DONE) {
+        ngx_http_cli_gateway_metric_started(gmcf);
+
+    } else {
+        /* stopped at once: to its client the program never ran */
+        ngx_http_cli_gateway_metric_exit(gmcf,
+            NGX_HTTP_CLI_GATEWAY_EXIT_SPAWN_FAILED);
+    }
+
+    return rc;
 }

@@ -185,6 +185,8 @@ Run::on_pipe(ngx_connection_t *c)
 
     if (limit_hit_) {
         std::string message = limit_message();
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+            NGX_HTTP_CLI_GATEWAY_EXIT_OUTPUT_LIMIT);
         end_stream(-1, &message);
         return;
     }
@@ -264,6 +266,7 @@ Run::emit(OutputPipe &pipe, std::string_view data)
     }
 
     output_seen_ += data.size();
+    ngx_http_cli_gateway_metric_output(gmcf_, data.size());
 
     pipe.feed(events_, data);
 
@@ -346,6 +349,7 @@ Run::check_done()
         return;
     }
 
+    ngx_http_cli_gateway_metric_end(gmcf_, program_);
     end_stream(program_.exit_code(), nullptr);
 }
 
@@ -372,10 +376,13 @@ Run::on_drain_over()
 
     if (limit_hit_) {
         std::string message = limit_message();
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+            NGX_HTTP_CLI_GATEWAY_EXIT_OUTPUT_LIMIT);
         end_stream(-1, &message);
         return;
     }
 
+    ngx_http_cli_gateway_metric_end(gmcf_, program_);
     end_stream(program_.exit_code(), nullptr);
 }
 
@@ -396,6 +403,7 @@ Run::on_timeout()
 
     std::string message = "Timeout after " + std::to_string(timeout_secs_)
                           + "s";
+    ngx_http_cli_gateway_metric_exit(gmcf_, NGX_HTTP_CLI_GATEWAY_EXIT_TIMEOUT);
     end_stream(-1, &message);
 }
 
@@ -467,6 +475,8 @@ Run::on_stream_failed()
         ngx_log_error(NGX_LOG_INFO, log(), 0,
                       "cli_gateway: request ended before pid %P, stopping it",
                       program_.pid());
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+            NGX_HTTP_CLI_GATEWAY_EXIT_CLIENT_GONE);
 
         ngx_http_cli_gateway_ctx_t *ctx = stream_->ctx();
 

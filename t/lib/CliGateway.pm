@@ -163,6 +163,41 @@ let_go() {
 is_run() { case $1 in ''|*[!0-9]*) echo "$1" ;; *) echo run ;; esac; }
 SH
 
+# sh for a driver run that reads the metrics at /metrics (t/013-status.t):
+#   metrics         the Prometheus text, now
+#   run BODY [PATH [CURL OPTION...]]  posts BODY to PATH (/cli) as an admin
+#                   and adds the SSE bytes it got to $sse
+#   ask CURL ARG... a request whose answer is not looked at
+#   changes BEFORE AFTER  the series that changed between two texts, with
+#                   how much ("+N"), the gauges as they are, and whether
+#                   the events' bytes grew by $sse
+our $metrics_sh = <<'SH';
+sse=0
+metrics() { curl -sS "http://127.0.0.1:$PORT/metrics"; }
+run() {
+    body=$1 path=${2:-/cli}
+    shift; [ $# -gt 0 ] && shift
+    bytes=$(curl -s -N -H 'X-Role: admin' -H 'Content-Type: application/json' \
+                 "$@" -d "$body" "http://127.0.0.1:$PORT$path" | wc -c)
+    sse=$((sse + bytes))
+}
+ask() { curl -sS -o /dev/null "$@"; }
+changes() {
+    printf '%s\n--\n%s\n' "$1" "$2" | awk -v sse="$sse" '
+        /^#/ { next }
+        $0 == "--" { after = 1; next }
+        !after { was[$1] = $2; next }
+        $1 ~ /_running$|_detached$/ { print $1, $2; next }
+        $1 == "cli_gateway_events_bytes_total" {
+            d = $2 - was[$1]
+            print $1, (d == sse ? "+ the SSE bytes the clients got" \
+                                : "+" d ", the clients got " sse)
+            next
+        }
+        $2 != was[$1] { print $1, "+" ($2 - was[$1]) }'
+}
+SH
+
 our $default_config = <<'CONF';
     location = /cli {
         cli_gateway /bin/sh;
