@@ -9,8 +9,8 @@
  * and the content handler's checks before the body is read. The rest of
  * the glue is src/ngx_http_cli_gateway_*.cpp: request (the body), program
  * (the spawn and the child), run, pipe and stream (a run's parts), error
- * (replies before the stream), jwt, policy, cgroup, ledger, rlimit and
- * variables; the nginx-free parts are in src/cligw/.
+ * (replies before the stream), jwt, policy, cgroup, ledger, metrics, rlimit
+ * and variables; the nginx-free parts are in src/cligw/.
  */
 
 #include "ngx_http_cli_gateway.h"
@@ -285,9 +285,16 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       NULL },
 
     { ngx_string("cli_gateway_max_running"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_cli_gateway_max_running,
-      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cli_gateway_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cli_gateway_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -333,33 +340,14 @@ static ngx_str_t  ngx_http_cli_gateway_forbidden =
 static ngx_int_t
 ngx_http_cli_gateway_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                         rc;
     ngx_http_cli_gateway_loc_conf_t  *glcf;
 
     glcf = (ngx_http_cli_gateway_loc_conf_t *)
                ngx_http_get_module_loc_conf(r, ngx_http_cli_gateway_module);
 
-    /* no exception may reach nginx's C frames */
-    try {
-        rc = ngx_http_cli_gateway_check(r, glcf);
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "cli_gateway: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "cli_gateway: unexpected exception");
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        /* nginx's own error page must not invite the body either */
-        (void) ngx_http_cli_gateway_refuse_expect(r);
-    }
-
-    return rc;
+    return ngx_http_cli_gateway_guarded(r, [&] {
+        return ngx_http_cli_gateway_check(r, glcf);
+    });
 }
 
 
@@ -571,6 +559,11 @@ ngx_http_cli_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (glcf->program.data) {
         return (char *) "is duplicate";
+    }
+
+    if (glcf->status) {
+        return (char *) "is not allowed in a location with "
+                        "\"cli_gateway_status\"";
     }
 
     value = (ngx_str_t *) cf->args->elts;
@@ -873,6 +866,7 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
      *     conf->claim_accept = NULL;
      *     conf->policy = NULL;
      *     conf->priority_set = 0;
+     *     conf->status = 0;
      */
 
     conf->env = (ngx_array_t *) NGX_CONF_UNSET_PTR;
@@ -899,6 +893,8 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
     conf->rlimit_nofile = NGX_CONF_UNSET;
     conf->cgroup = (ngx_http_cli_gateway_cgroup_t *) NGX_CONF_UNSET_PTR;
     conf->runs = (ngx_shm_zone_t *) NGX_CONF_UNSET_PTR;
+    conf->running_key =
+        (ngx_http_cli_gateway_running_key_t *) NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -960,6 +956,7 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return (char *) NGX_CONF_ERROR;
     }
     ngx_conf_merge_ptr_value(conf->cgroup, prev->cgroup, NULL);
+    ngx_conf_merge_ptr_value(conf->running_key, prev->running_key, NULL);
 
     if (conf->working_directory.len
         && conf->working_directory.data[0] != '/')

@@ -15,16 +15,19 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cligw/cgroup.hpp"
+#include "cligw/metrics.hpp"
 #include "cligw/request.hpp"
 
 
 namespace cligw {
 class ClientStream;
+class Program;
 struct Policy;
 class BlockPool;
 struct JwtKey;
@@ -46,6 +49,41 @@ typedef struct {
     u_char                     *conf_file;
     ngx_uint_t                  conf_line;
 } ngx_http_cli_gateway_cgroup_t;
+
+
+/* cli_gateway_max_running N key=value: a cap per value of the key */
+typedef struct {
+    ngx_uint_t                  max;
+    ngx_str_t                   name;         /* as written: values of
+                                                 other keys never meet */
+    ngx_http_complex_value_t    value;
+} ngx_http_cli_gateway_running_key_t;
+
+
+/* How a run ended, in the order of cligw::exit_kinds. */
+typedef enum {
+    NGX_HTTP_CLI_GATEWAY_EXIT_EXITED = 0,     /* its status 0 */
+    NGX_HTTP_CLI_GATEWAY_EXIT_FAILED,         /* another status */
+    NGX_HTTP_CLI_GATEWAY_EXIT_SIGNALED,       /* a signal not ours */
+    NGX_HTTP_CLI_GATEWAY_EXIT_TIMEOUT,
+    NGX_HTTP_CLI_GATEWAY_EXIT_CANCELLED,
+    NGX_HTTP_CLI_GATEWAY_EXIT_CLIENT_GONE,    /* stopped: its client went */
+    NGX_HTTP_CLI_GATEWAY_EXIT_OUTPUT_LIMIT,
+    NGX_HTTP_CLI_GATEWAY_EXIT_DETACH_TIMEOUT,
+    NGX_HTTP_CLI_GATEWAY_EXIT_SPAWN_FAILED,   /* or its run could not begin */
+    NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT,    /* killed as its worker went */
+    NGX_HTTP_CLI_GATEWAY_EXIT_KINDS
+} ngx_http_cli_gateway_exit_kind_e;
+
+
+/* The counters of all workers, in the ledger's zone; atomics. */
+typedef struct {
+    ngx_atomic_t                runs_started;
+    ngx_atomic_t                refused[cligw::refusal_reasons.size()];
+    ngx_atomic_t                exited[NGX_HTTP_CLI_GATEWAY_EXIT_KINDS];
+    ngx_atomic_t                output_bytes;
+    ngx_atomic_t                events_bytes;
+} ngx_http_cli_gateway_metrics_t;
 
 
 typedef struct {
@@ -87,6 +125,8 @@ typedef struct {
     ngx_int_t                   priority;
     ngx_flag_t                  priority_set;  /* -1 is a valid priority */
     ngx_http_cli_gateway_cgroup_t *cgroup;     /* NULL: none */
+    ngx_http_cli_gateway_running_key_t *running_key;  /* NULL: none */
+    ngx_flag_t                  status;       /* cli_gateway_status here */
 
     ngx_shm_zone_t             *runs;         /* cli_gateway_runs; NULL: none */
     ngx_msec_t                  detach;       /* a run may go on without client */
@@ -123,7 +163,8 @@ typedef struct {
     ngx_queue_t                 readers;    /* its reattached streams */
     ngx_flag_t                  used;       /* some location has cli_gateway */
     ngx_uint_t                  max_running;
-    ngx_shm_zone_t             *zone;       /* the ledger of all workers */
+    ngx_shm_zone_t             *zone;       /* the ledger of all workers, and
+                                               the metrics */
     ngx_http_cli_gateway_ledger_worker_t *worker;  /* this worker's record */
     ngx_event_t                 sweep_ev;   /* looks for dead workers */
     ngx_array_t                *cgroups;    /* of ngx_http_cli_gateway_cgroup_t *,
@@ -165,6 +206,8 @@ extern "C" ngx_module_t  ngx_http_cli_gateway_module;
 ngx_int_t ngx_http_cli_gateway_send_error(ngx_http_request_t *r,
     ngx_uint_t status, std::string_view code, std::string_view message,
     const std::vector<cligw::ValidationError> *validation_errors = nullptr);
+ngx_int_t ngx_http_cli_gateway_send_response(ngx_http_request_t *r,
+    ngx_uint_t status, const ngx_str_t *type, std::string_view body);
 ngx_int_t ngx_http_cli_gateway_send_body(ngx_http_request_t *r,
     std::string_view body);
 ngx_int_t ngx_http_cli_gateway_add_header(ngx_http_request_t *r,
@@ -173,6 +216,41 @@ ngx_str_t ngx_http_cli_gateway_pool_string(ngx_pool_t *pool,
     std::string_view s);
 ngx_str_t ngx_http_cli_gateway_log_escape(ngx_pool_t *pool, ngx_str_t value);
 bool ngx_http_cli_gateway_refuse_expect(ngx_http_request_t *r);
+
+
+/*
+ * A content handler's work, f(): an exception is logged and answered with
+ * 500, since none may reach nginx's C frames; and nginx's own error page
+ * must not invite the body either.
+ */
+
+template <class F>
+ngx_int_t
+ngx_http_cli_gateway_guarded(ngx_http_request_t *r, F &&f) noexcept
+{
+    ngx_int_t  rc;
+
+    try {
+        rc = f();
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "cli_gateway: %s", e.what());
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "cli_gateway: unexpected exception");
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        (void) ngx_http_cli_gateway_refuse_expect(r);
+    }
+
+    return rc;
+}
+
 
 /* jwt.cpp: cli_gateway_jwt */
 char *ngx_http_cli_gateway_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -222,22 +300,44 @@ ngx_int_t ngx_http_cli_gateway_join_ledger(ngx_cycle_t *cycle,
 void ngx_http_cli_gateway_leave_ledger(ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_int_t ngx_http_cli_gateway_take_running(
     ngx_http_cli_gateway_main_conf_t *gmcf, ngx_log_t *log);
-void ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf);
-ngx_http_cli_gateway_ledger_entry_t *ngx_http_cli_gateway_enter_run(
+void ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_ledger_entry_t *e = NULL);
+ngx_uint_t ngx_http_cli_gateway_running(ngx_http_cli_gateway_main_conf_t *gmcf);
+ngx_int_t ngx_http_cli_gateway_enter_run(
     ngx_http_cli_gateway_main_conf_t *gmcf, const ngx_str_t *cgroup,
-    ngx_log_t *log);
+    const ngx_str_t *key, ngx_uint_t key_max,
+    ngx_http_cli_gateway_ledger_entry_t **entry, ngx_log_t *log);
 void ngx_http_cli_gateway_ledger_set_group(
     ngx_http_cli_gateway_ledger_entry_t *e, ngx_pid_t pgid);
 void ngx_http_cli_gateway_leave_run(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_ledger_entry_t *e);
 void ngx_http_cli_gateway_abandon_run(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_ledger_entry_t *e);
+ngx_http_cli_gateway_metrics_t *ngx_http_cli_gateway_ledger_metrics(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
+
+/* metrics.cpp: cli_gateway_status, and the counting */
+char *ngx_http_cli_gateway_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_cli_gateway_metric_started(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
+void ngx_http_cli_gateway_metric_exit(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_exit_kind_e kind);
+void ngx_http_cli_gateway_metric_end(ngx_http_cli_gateway_main_conf_t *gmcf,
+    const cligw::Program &program);
+void ngx_http_cli_gateway_metric_refused(ngx_http_request_t *r,
+    std::string_view code);
+void ngx_http_cli_gateway_metric_output(ngx_http_cli_gateway_main_conf_t *gmcf,
+    size_t n);
+void ngx_http_cli_gateway_metric_events(ngx_http_request_t *r, size_t n);
 
 /* runs.cpp: cli_gateway_runs_zone, runs kept in a zone */
 char *ngx_http_cli_gateway_runs_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_cli_gateway_runs(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_uint_t ngx_http_cli_gateway_runs_detached(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
 ngx_http_cli_gateway_run_rec_t *ngx_http_cli_gateway_runs_create(
     ngx_shm_zone_t *zone, ngx_str_t *user, std::string_view args_json,
     time_t timeout, ngx_log_t *log);

@@ -14,6 +14,7 @@
 
 
 static ngx_str_t  ngx_http_cli_gateway_request_id = ngx_string("request_id");
+static ngx_str_t  ngx_http_cli_gateway_json = ngx_string("application/json");
 
 
 ngx_int_t
@@ -24,6 +25,8 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_int_t                   rc;
     cligw::ErrorBody            e;
     ngx_http_variable_value_t  *vv;
+
+    ngx_http_cli_gateway_metric_refused(r, code);
 
     /* the body, if any, was not read: nothing of it is used */
     if (!ngx_http_cli_gateway_refuse_expect(r)) {
@@ -46,12 +49,24 @@ ngx_http_cli_gateway_send_error(ngx_http_request_t *r, ngx_uint_t status,
         e.trace_id = std::string_view((char *) vv->data, vv->len);
     }
 
-    std::string body = cligw::render_error_body(e);
+    return ngx_http_cli_gateway_send_response(r, status,
+                                              &ngx_http_cli_gateway_json,
+                                              cligw::render_error_body(e));
+}
+
+
+/* A whole response: its header, then its body unless HEAD. */
+
+ngx_int_t
+ngx_http_cli_gateway_send_response(ngx_http_request_t *r, ngx_uint_t status,
+    const ngx_str_t *type, std::string_view body)
+{
+    ngx_int_t  rc;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = body.size();
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
 
     rc = ngx_http_send_header(r);

@@ -7,14 +7,18 @@
  *
  * Each worker, of whatever generation, has a record there: its pid, its
  * count of running programs (for cli_gateway_max_running) and an entry per
- * run with the run's process group and cgroup. A run is entered before its
- * program starts and refused (503) when the zone is full, so no program is
- * unknown to the ledger. A worker that dies (SIGKILL, the OOM killer, a
- * crash) can release nothing, and posix_spawn cannot give its children a
- * parent-death signal; so every worker sweeps the ledger at start and once
- * a second: the groups and cgroups of a worker that is gone are killed,
- * and its record freed. That also covers the old workers of a reload,
- * which no new worker replaces.
+ * run with the run's process group, cgroup and key. The keys of the keyed
+ * cli_gateway_max_running are counted in a tree of their own, a node per
+ * key that has programs running; each run's entry points to its key's
+ * node, so a dead worker's runs are uncounted with its record. The
+ * metrics' counters live here too (ngx_http_cli_gateway_metrics.cpp). A
+ * run is entered before its program starts and refused (503) when the zone
+ * is full, so no program is unknown to the ledger. A worker that dies
+ * (SIGKILL, the OOM killer, a crash) can release nothing, and posix_spawn
+ * cannot give its children a parent-death signal; so every worker sweeps
+ * the ledger at start and once a second: the groups and cgroups of a
+ * worker that is gone are killed, and its record freed. That also covers
+ * the old workers of a reload, which no new worker replaces.
  *
  * Records and entries are allocated in the zone's slab pool, so the number
  * of workers and of runs is bounded only by the zone's size, which follows
@@ -39,6 +43,11 @@
 #define NGX_HTTP_CLI_GATEWAY_RUN_BYTES       128
 #define NGX_HTTP_CLI_GATEWAY_BASE_BYTES      (64 * 1024)
 
+/* the zone's layout; a reload keeps the zone, so a module of another
+ * layout must not read it (the first word of the first layout is a
+ * pointer, never a small number) */
+#define NGX_HTTP_CLI_GATEWAY_LEDGER_LAYOUT   3
+
 
 struct ngx_http_cli_gateway_ledger_worker_s {
     ngx_queue_t                   queue;      /* in the ledger's workers */
@@ -48,18 +57,32 @@ struct ngx_http_cli_gateway_ledger_worker_s {
 };
 
 
+/* a key of the keyed cli_gateway_max_running with programs running */
+typedef struct {
+    ngx_str_node_t                sn;         /* sn.str: data, below */
+    ngx_uint_t                    running;
+    u_char                        data[1];
+} ngx_http_cli_gateway_ledger_key_t;
+
+
 struct ngx_http_cli_gateway_ledger_entry_s {
     ngx_queue_t                   queue;
     ngx_pid_t                     pgid;       /* 0 until the spawn */
+    ngx_http_cli_gateway_ledger_key_t *key;   /* NULL: none, or given back */
+    ngx_flag_t                    running;    /* counted until reaped */
     size_t                        cgroup_len; /* 0: no cgroup */
     u_char                        cgroup[1];  /* NUL-terminated */
 };
 
 
 typedef struct {
+    ngx_uint_t                    layout;
     ngx_queue_t                   workers;
     ngx_queue_t                   leftovers;  /* cgroups not removed yet */
     ngx_atomic_t                  swept_at;   /* ngx_current_msec */
+    ngx_rbtree_t                  keys;       /* of ledger keys */
+    ngx_rbtree_node_t             keys_sentinel;
+    ngx_http_cli_gateway_metrics_t  metrics;
 } ngx_http_cli_gateway_ledger_t;
 
 
@@ -73,6 +96,12 @@ static void ngx_http_cli_gateway_kill_entry(ngx_slab_pool_t *shpool,
     ngx_http_cli_gateway_ledger_entry_t *e, ngx_pid_t worker, ngx_log_t *log);
 static void ngx_http_cli_gateway_retry_leftovers(ngx_slab_pool_t *shpool,
     ngx_http_cli_gateway_ledger_t *ledger, ngx_log_t *log);
+static ngx_int_t ngx_http_cli_gateway_take_key_locked(ngx_slab_pool_t *shpool,
+    ngx_http_cli_gateway_ledger_t *ledger, const ngx_str_t *key,
+    ngx_uint_t max, ngx_http_cli_gateway_ledger_key_t **kp);
+static void ngx_http_cli_gateway_give_key_locked(ngx_slab_pool_t *shpool,
+    ngx_http_cli_gateway_ledger_t *ledger,
+    ngx_http_cli_gateway_ledger_key_t **kp);
 static ngx_flag_t ngx_http_cli_gateway_worker_gone(ngx_pid_t pid);
 
 
@@ -173,19 +202,24 @@ ngx_http_cli_gateway_size_ledger(ngx_conf_t *cf,
 }
 
 
+/*
+ * cli_gateway_max_running N: the machine's cap, at the http level only;
+ * cli_gateway_max_running N key=value: a cap per value of the key, at any
+ * level, inherited like the other location settings.
+ */
+
 char *
 ngx_http_cli_gateway_max_running(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_cli_gateway_main_conf_t *gmcf =
-        (ngx_http_cli_gateway_main_conf_t *) conf;
+    ngx_http_cli_gateway_loc_conf_t *glcf =
+        (ngx_http_cli_gateway_loc_conf_t *) conf;
 
-    ngx_int_t   n;
-    ngx_str_t  *value;
-
-    if (gmcf->max_running != NGX_CONF_UNSET_UINT) {
-        return (char *) "is duplicate";
-    }
+    ngx_int_t                            n;
+    ngx_str_t                           *value, name;
+    ngx_http_cli_gateway_main_conf_t    *gmcf;
+    ngx_http_cli_gateway_running_key_t  *rk;
+    ngx_http_compile_complex_value_t     ccv;
 
     value = (ngx_str_t *) cf->args->elts;
 
@@ -194,7 +228,69 @@ ngx_http_cli_gateway_max_running(ngx_conf_t *cf, ngx_command_t *cmd,
         return (char *) "needs a number of programs greater than 0";
     }
 
-    gmcf->max_running = n;
+    if (cf->args->nelts == 2) {
+        if (cf->cmd_type != NGX_HTTP_MAIN_CONF) {
+            return (char *) "without \"key=\" is only allowed at the "
+                            "http level";
+        }
+
+        gmcf = (ngx_http_cli_gateway_main_conf_t *)
+                   ngx_http_conf_get_module_main_conf(cf,
+                       ngx_http_cli_gateway_module);
+
+        if (gmcf->max_running != NGX_CONF_UNSET_UINT) {
+            return (char *) "is duplicate";
+        }
+
+        gmcf->max_running = n;
+
+        return NGX_CONF_OK;
+    }
+
+    if (value[2].len < 4
+        || ngx_strncmp(value[2].data, "key=", 4) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cli_gateway_max_running\": invalid parameter "
+                           "\"%V\", expected \"key=\"", &value[2]);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (glcf->running_key != NGX_CONF_UNSET_PTR) {
+        return (char *) "with \"key=\" is duplicate";
+    }
+
+    rk = (ngx_http_cli_gateway_running_key_t *)
+             ngx_pcalloc(cf->pool, sizeof(ngx_http_cli_gateway_running_key_t));
+    if (rk == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    name.data = value[2].data + 4;
+    name.len = value[2].len - 4;
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &name;
+    ccv.complex_value = &rk->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    /* a constant would be one key for every caller: the machine's cap */
+    if (rk->value.lengths == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cli_gateway_max_running\" \"key=%V\" has no "
+                           "variable, use e.g. key=$cli_gateway_user",
+                           &name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    rk->max = n;
+    rk->name = name;
+    glcf->running_key = rk;
 
     return NGX_CONF_OK;
 }
@@ -208,6 +304,16 @@ ngx_http_cli_gateway_init_ledger_zone(ngx_shm_zone_t *zone, void *data)
 
     if (data) {
         /* a reload: the old workers' records carry over */
+        ledger = (ngx_http_cli_gateway_ledger_t *) data;
+
+        if (ledger->layout != NGX_HTTP_CLI_GATEWAY_LEDGER_LAYOUT) {
+            ngx_log_error(NGX_LOG_EMERG, zone->shm.log, 0,
+                          "cli_gateway: the running nginx has the ledger of "
+                          "another version of the module, restart nginx to "
+                          "load this one");
+            return NGX_ERROR;
+        }
+
         zone->data = data;
         return NGX_OK;
     }
@@ -225,8 +331,11 @@ ngx_http_cli_gateway_init_ledger_zone(ngx_shm_zone_t *zone, void *data)
         return NGX_ERROR;
     }
 
+    ledger->layout = NGX_HTTP_CLI_GATEWAY_LEDGER_LAYOUT;
     ngx_queue_init(&ledger->workers);
     ngx_queue_init(&ledger->leftovers);
+    ngx_rbtree_init(&ledger->keys, &ledger->keys_sentinel,
+                    ngx_str_rbtree_insert_value);
 
     shpool->data = ledger;
     zone->data = ledger;
@@ -303,6 +412,8 @@ void
 ngx_http_cli_gateway_leave_ledger(ngx_http_cli_gateway_main_conf_t *gmcf)
 {
     ngx_slab_pool_t                       *shpool;
+    ngx_http_cli_gateway_ledger_t         *ledger;
+    ngx_http_cli_gateway_ledger_entry_t   *e;
     ngx_http_cli_gateway_ledger_worker_t  *w = gmcf->worker;
 
     if (w == NULL) {
@@ -310,13 +421,16 @@ ngx_http_cli_gateway_leave_ledger(ngx_http_cli_gateway_main_conf_t *gmcf)
     }
 
     shpool = (ngx_slab_pool_t *) gmcf->zone->shm.addr;
+    ledger = (ngx_http_cli_gateway_ledger_t *) gmcf->zone->data;
 
     ngx_shmtx_lock(&shpool->mutex);
 
     while (!ngx_queue_empty(&w->runs)) {
-        ngx_queue_t *q = ngx_queue_head(&w->runs);
-        ngx_queue_remove(q);
-        ngx_slab_free_locked(shpool, q);
+        e = ngx_queue_data(ngx_queue_head(&w->runs),
+                           ngx_http_cli_gateway_ledger_entry_t, queue);
+        ngx_queue_remove(&e->queue);
+        ngx_http_cli_gateway_give_key_locked(shpool, ledger, &e->key);
+        ngx_slab_free_locked(shpool, e);
     }
 
     ngx_queue_remove(&w->queue);
@@ -390,6 +504,13 @@ ngx_http_cli_gateway_sweep(ngx_http_cli_gateway_main_conf_t *gmcf,
             e = ngx_queue_data(ngx_queue_head(&w->runs),
                                ngx_http_cli_gateway_ledger_entry_t, queue);
             ngx_queue_remove(&e->queue);
+
+            if (e->pgid && e->running) {
+                ngx_http_cli_gateway_metric_exit(gmcf,
+                    NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT);
+            }
+
+            ngx_http_cli_gateway_give_key_locked(shpool, ledger, &e->key);
             ngx_http_cli_gateway_kill_entry(shpool, ledger, e, w->pid, log);
         }
 
@@ -480,12 +601,6 @@ ngx_int_t
 ngx_http_cli_gateway_take_running(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_log_t *log)
 {
-    ngx_uint_t                             total;
-    ngx_queue_t                           *q;
-    ngx_slab_pool_t                       *shpool;
-    ngx_http_cli_gateway_ledger_t         *ledger;
-    ngx_http_cli_gateway_ledger_worker_t  *w;
-
     if (gmcf->worker == NULL) {
         return NGX_OK;
     }
@@ -495,6 +610,55 @@ ngx_http_cli_gateway_take_running(ngx_http_cli_gateway_main_conf_t *gmcf,
     if (gmcf->max_running == NGX_CONF_UNSET_UINT) {
         return NGX_OK;
     }
+
+    if (ngx_http_cli_gateway_running(gmcf) > gmcf->max_running) {
+        ngx_atomic_fetch_add(&gmcf->worker->running, -1);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The run's program is reaped (or never ran): its counts go back. */
+
+void
+ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_ledger_entry_t *e)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (gmcf->worker && gmcf->worker->running > 0) {
+        ngx_atomic_fetch_add(&gmcf->worker->running, -1);
+    }
+
+    if (e == NULL) {
+        return;
+    }
+
+    e->running = 0;
+
+    if (e->key) {
+        shpool = (ngx_slab_pool_t *) gmcf->zone->shm.addr;
+
+        ngx_shmtx_lock(&shpool->mutex);
+        ngx_http_cli_gateway_give_key_locked(shpool,
+            (ngx_http_cli_gateway_ledger_t *) gmcf->zone->data, &e->key);
+        ngx_shmtx_unlock(&shpool->mutex);
+    }
+}
+
+
+/* Programs running now in all workers, the old ones of reloads included. */
+
+ngx_uint_t
+ngx_http_cli_gateway_running(ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    ngx_uint_t                             total;
+    ngx_queue_t                           *q;
+    ngx_slab_pool_t                       *shpool;
+    ngx_http_cli_gateway_ledger_t         *ledger;
+    ngx_http_cli_gateway_ledger_worker_t  *w;
 
     shpool = (ngx_slab_pool_t *) gmcf->zone->shm.addr;
     ledger = (ngx_http_cli_gateway_ledger_t *) gmcf->zone->data;
@@ -513,61 +677,77 @@ ngx_http_cli_gateway_take_running(ngx_http_cli_gateway_main_conf_t *gmcf,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    if (total > gmcf->max_running) {
-        ngx_atomic_fetch_add(&gmcf->worker->running, -1);
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-void
-ngx_http_cli_gateway_give_running(ngx_http_cli_gateway_main_conf_t *gmcf)
-{
-    if (gmcf->worker && gmcf->worker->running > 0) {
-        ngx_atomic_fetch_add(&gmcf->worker->running, -1);
-    }
+    return total;
 }
 
 
 /*
- * A run's entry, taken before its program starts: NULL when the ledger
+ * A run's entry, taken before its program starts, with a count of its key
+ * when it has one (key: the key's name, NUL, its value). NGX_OK; NGX_BUSY
+ * when the key has key_max programs running; NGX_DECLINED when the ledger
  * has no room (or this worker no record), and the run must be refused.
  */
 
-ngx_http_cli_gateway_ledger_entry_t *
+ngx_int_t
 ngx_http_cli_gateway_enter_run(ngx_http_cli_gateway_main_conf_t *gmcf,
-    const ngx_str_t *cgroup, ngx_log_t *log)
+    const ngx_str_t *cgroup, const ngx_str_t *key, ngx_uint_t key_max,
+    ngx_http_cli_gateway_ledger_entry_t **entry, ngx_log_t *log)
 {
+    ngx_int_t                             rc;
     ngx_slab_pool_t                      *shpool;
+    ngx_http_cli_gateway_ledger_t        *ledger;
+    ngx_http_cli_gateway_ledger_key_t    *k;
     ngx_http_cli_gateway_ledger_entry_t  *e;
 
+    *entry = NULL;
+
     if (gmcf->worker == NULL) {
-        return NULL;
+        return NGX_DECLINED;
     }
 
     shpool = (ngx_slab_pool_t *) gmcf->zone->shm.addr;
+    ledger = (ngx_http_cli_gateway_ledger_t *) gmcf->zone->data;
+
+    e = NULL;
+    k = NULL;
+    rc = NGX_OK;
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    e = (ngx_http_cli_gateway_ledger_entry_t *)
-            ngx_slab_alloc_locked(shpool,
-                sizeof(ngx_http_cli_gateway_ledger_entry_t) + cgroup->len);
-    if (e) {
-        e->pgid = 0;
-        e->cgroup_len = cgroup->len;
-        ngx_memcpy(e->cgroup, cgroup->data, cgroup->len);
-        e->cgroup[cgroup->len] = '\0';
-        ngx_queue_insert_tail(&gmcf->worker->runs, &e->queue);
+    if (key->len) {
+        rc = ngx_http_cli_gateway_take_key_locked(shpool, ledger, key,
+                                                  key_max, &k);
+    }
+
+    if (rc == NGX_OK) {
+        e = (ngx_http_cli_gateway_ledger_entry_t *)
+                ngx_slab_alloc_locked(shpool,
+                    sizeof(ngx_http_cli_gateway_ledger_entry_t) + cgroup->len);
+
+        if (e) {
+            e->pgid = 0;
+            e->key = k;
+            e->running = 1;
+            e->cgroup_len = cgroup->len;
+            ngx_memcpy(e->cgroup, cgroup->data, cgroup->len);
+            e->cgroup[cgroup->len] = '\0';
+            ngx_queue_insert_tail(&gmcf->worker->runs, &e->queue);
+
+        } else {
+            ngx_http_cli_gateway_give_key_locked(shpool, ledger, &k);
+            rc = NGX_DECLINED;
+        }
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "cli_gateway: ledger entry %p, cgroup \"%V\"", e, cgroup);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "cli_gateway: ledger entry %p, cgroup \"%V\", key %p",
+                   e, cgroup, k);
 
-    return e;
+    *entry = e;
+
+    return rc;
 }
 
 
@@ -595,6 +775,8 @@ ngx_http_cli_gateway_leave_run(ngx_http_cli_gateway_main_conf_t *gmcf,
 
     ngx_shmtx_lock(&shpool->mutex);
     ngx_queue_remove(&e->queue);
+    ngx_http_cli_gateway_give_key_locked(shpool,
+        (ngx_http_cli_gateway_ledger_t *) gmcf->zone->data, &e->key);
     ngx_slab_free_locked(shpool, e);
     ngx_shmtx_unlock(&shpool->mutex);
 }
@@ -618,8 +800,85 @@ ngx_http_cli_gateway_abandon_run(ngx_http_cli_gateway_main_conf_t *gmcf,
 
     ngx_shmtx_lock(&shpool->mutex);
     ngx_queue_remove(&e->queue);
+    ngx_http_cli_gateway_give_key_locked(shpool, ledger, &e->key);
     ngx_queue_insert_tail(&ledger->leftovers, &e->queue);
     ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* A count of the key: its node is made on its first program. */
+
+static ngx_int_t
+ngx_http_cli_gateway_take_key_locked(ngx_slab_pool_t *shpool,
+    ngx_http_cli_gateway_ledger_t *ledger, const ngx_str_t *key,
+    ngx_uint_t max, ngx_http_cli_gateway_ledger_key_t **kp)
+{
+    uint32_t                            hash;
+    ngx_http_cli_gateway_ledger_key_t  *k;
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    k = (ngx_http_cli_gateway_ledger_key_t *)
+            ngx_str_rbtree_lookup(&ledger->keys, (ngx_str_t *) key, hash);
+
+    if (k == NULL) {
+        k = (ngx_http_cli_gateway_ledger_key_t *)
+                ngx_slab_alloc_locked(shpool,
+                    offsetof(ngx_http_cli_gateway_ledger_key_t, data)
+                    + key->len);
+        if (k == NULL) {
+            return NGX_DECLINED;
+        }
+
+        k->sn.node.key = hash;
+        k->sn.str.len = key->len;
+        k->sn.str.data = k->data;
+        ngx_memcpy(k->data, key->data, key->len);
+        k->running = 0;
+
+        ngx_rbtree_insert(&ledger->keys, &k->sn.node);
+
+    } else if (k->running >= max) {
+        return NGX_BUSY;
+    }
+
+    k->running++;
+    *kp = k;
+
+    return NGX_OK;
+}
+
+
+/* A count of *kp, once (*kp is cleared); the node goes with the last. */
+
+static void
+ngx_http_cli_gateway_give_key_locked(ngx_slab_pool_t *shpool,
+    ngx_http_cli_gateway_ledger_t *ledger,
+    ngx_http_cli_gateway_ledger_key_t **kp)
+{
+    ngx_http_cli_gateway_ledger_key_t  *k = *kp;
+
+    if (k == NULL) {
+        return;
+    }
+
+    *kp = NULL;
+
+    if (--k->running == 0) {
+        ngx_rbtree_delete(&ledger->keys, &k->sn.node);
+        ngx_slab_free_locked(shpool, k);
+    }
+}
+
+
+ngx_http_cli_gateway_metrics_t *
+ngx_http_cli_gateway_ledger_metrics(ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    if (gmcf->zone == NULL || gmcf->zone->data == NULL) {
+        return NULL;
+    }
+
+    return &((ngx_http_cli_gateway_ledger_t *) gmcf->zone->data)->metrics;
 }
 
 

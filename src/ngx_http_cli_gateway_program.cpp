@@ -4,10 +4,10 @@
 
 /*
  * The program side of a run: from a checked request to a started program
- * (the environment and argv, a count of cli_gateway_max_running, an entry
- * in the ledger, a cgroup, the spawn), then the Program, which follows the
- * child until it is reaped and everything it started is gone. A program
- * that cannot start is still a stream (`error`, `exit_code` 1).
+ * (the environment and argv, the counts of cli_gateway_max_running, an
+ * entry in the ledger, a cgroup, the spawn), then the Program, which
+ * follows the child until it is reaped and everything it started is gone.
+ * A program that cannot start is still a stream (`error`, `exit_code` 1).
  */
 
 #include "ngx_http_cli_gateway_run.h"
@@ -218,7 +218,7 @@ Program::set_reaped(int code, int signo)
     exit_code_ = code;
     signo_ = signo;
 
-    ngx_http_cli_gateway_give_running(gmcf_);
+    ngx_http_cli_gateway_give_running(gmcf_, entry_);
 }
 
 
@@ -349,6 +349,12 @@ Program::on_cgroup_poll()
 void
 Program::kill_now()
 {
+    if (!reaped_ && !stopping_) {
+        /* nothing else ended it: a stopped run was counted when stopped */
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+            NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT);
+    }
+
     signal_all(SIGKILL);
     reap_blocking();
 
@@ -404,6 +410,7 @@ ngx_http_cli_gateway_send_spawn_failure(ngx_http_request_t *r,
     ctx->exit_code = 1;
     ctx->ended = 1;
     ctx->bytes = events.size();
+    ngx_http_cli_gateway_metric_events(r, events.size());
 
     rc = ngx_http_cli_gateway_send_stream_header(r);
 
@@ -523,13 +530,70 @@ ngx_http_cli_gateway_keep_run(ngx_http_request_t *r,
 }
 
 
+/*
+ * The run's key of the keyed cli_gateway_max_running, as the ledger counts
+ * it: the key's name as written, NUL, its value (so that values of other
+ * keys never meet). Empty without one, or when the value is empty: such a
+ * run is not capped by key.
+ */
+
+static ngx_int_t
+ngx_http_cli_gateway_running_key(ngx_http_request_t *r,
+    ngx_http_cli_gateway_running_key_t *rk, ngx_str_t *key, ngx_str_t *value)
+{
+    u_char  *p;
+
+    ngx_str_null(key);
+    ngx_str_null(value);
+
+    if (rk == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, &rk->value, value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (value->len == 0) {
+        return NGX_OK;
+    }
+
+    key->len = rk->name.len + 1 + value->len;
+    key->data = (u_char *) ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, rk->name.data, rk->name.len);
+    *p++ = '\0';
+    ngx_memcpy(p, value->data, value->len);
+
+    return NGX_OK;
+}
+
+
+/* 429 and 503 before a spawn: the client may try again in a second. */
+
+static ngx_int_t
+ngx_http_cli_gateway_refuse_retry(ngx_http_request_t *r, ngx_uint_t status,
+    std::string_view code, std::string_view message)
+{
+    if (ngx_http_cli_gateway_add_header(r, "Retry-After", "1") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cli_gateway_send_error(r, status, code, message);
+}
+
+
 ngx_int_t
 ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_http_cli_gateway_ctx_t *ctx, const cligw::CliRequest &request)
 {
     int                                   err;
     time_t                                timeout;
-    ngx_str_t                             user;
+    ngx_int_t                             rc;
+    ngx_str_t                             user, key, key_value;
     ngx_http_cli_gateway_loc_conf_t      *glcf;
     ngx_http_cli_gateway_main_conf_t     *gmcf;
     ngx_http_cli_gateway_ledger_entry_t  *entry;
@@ -590,6 +654,13 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 
     user = ctx->log_user;
 
+    if (ngx_http_cli_gateway_running_key(r, glcf->running_key, &key,
+                                         &key_value)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (ngx_http_cli_gateway_take_running(gmcf, r->connection->log)
         == NGX_DECLINED)
     {
@@ -598,14 +669,9 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
                       "cli_gateway_max_running %ui reached",
                       &user, &ctx->args, gmcf->max_running);
 
-        if (ngx_http_cli_gateway_add_header(r, "Retry-After", "1")
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_cli_gateway_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                   "rate_limited", "Too many programs running, retry later");
+        return ngx_http_cli_gateway_refuse_retry(r,
+                   NGX_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                   "Too many programs running, retry later");
     }
 
     std::string cgroup;
@@ -621,22 +687,35 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     ngx_str_t cgroup_name = { cgroup.size(), (u_char *) cgroup.data() };
 
     /* in the ledger before anything starts, or not at all */
-    entry = ngx_http_cli_gateway_enter_run(gmcf, &cgroup_name,
-                                           r->connection->log);
-    if (entry == NULL) {
+    rc = ngx_http_cli_gateway_enter_run(gmcf, &cgroup_name, &key,
+                                        key.len ? glcf->running_key->max : 0,
+                                        &entry, r->connection->log);
+
+    if (rc == NGX_BUSY) {
+        ngx_http_cli_gateway_give_running(gmcf);
+
+        key_value = ngx_http_cli_gateway_log_escape(r->pool, key_value);
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cli_gateway: refused user \"%V\" args %V: "
+                      "cli_gateway_max_running %ui key=%V reached for "
+                      "\"%V\"", &user, &ctx->args,
+                      glcf->running_key->max, &glcf->running_key->name,
+                      &key_value);
+
+        return ngx_http_cli_gateway_refuse_retry(r,
+                   NGX_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                   "Too many programs running, retry later");
+    }
+
+    if (rc != NGX_OK) {
         ngx_http_cli_gateway_give_running(gmcf);
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "cli_gateway: refused user \"%V\" args %V: the ledger "
                       "of running programs is full", &user, &ctx->args);
 
-        if (ngx_http_cli_gateway_add_header(r, "Retry-After", "1")
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_cli_gateway_send_error(r,
+        return ngx_http_cli_gateway_refuse_retry(r,
                    NGX_HTTP_SERVICE_UNAVAILABLE, "service_unavailable",
                    "Too many programs running on this server, retry later");
     }
@@ -647,13 +726,7 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
         ngx_http_cli_gateway_leave_run(gmcf, entry);
         ngx_http_cli_gateway_give_running(gmcf);
 
-        if (ngx_http_cli_gateway_add_header(r, "Retry-After", "1")
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_cli_gateway_send_error(r,
+        return ngx_http_cli_gateway_refuse_retry(r,
                    NGX_HTTP_SERVICE_UNAVAILABLE, "service_unavailable",
                    "Too many runs kept on this server, retry later");
     }
@@ -701,6 +774,8 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
     if (err) {
         ngx_http_cli_gateway_leave_run(gmcf, entry);
         ngx_http_cli_gateway_give_running(gmcf);
+        ngx_http_cli_gateway_metric_exit(gmcf,
+            NGX_HTTP_CLI_GATEWAY_EXIT_SPAWN_FAILED);
 
         return ngx_http_cli_gateway_send_spawn_failure(r, ctx, err);
     }
@@ -719,6 +794,17 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
                   "timeout %Ts", &user, child.pid, &glcf->program,
                   &ctx->args, timeout);
 
-    return ngx_http_cli_gateway_watch_run(r, ctx, glcf, gmcf, child, timeout,
-                                          entry, cgroup);
+    rc = ngx_http_cli_gateway_watch_run(r, ctx, glcf, gmcf, child, timeout,
+                                        entry, cgroup);
+
+    if (rc == NGX_DONE) {
+        ngx_http_cli_gateway_metric_started(gmcf);
+
+    } else {
+        /* stopped at once: to its client the program never ran */
+        ngx_http_cli_gateway_metric_exit(gmcf,
+            NGX_HTTP_CLI_GATEWAY_EXIT_SPAWN_FAILED);
+    }
+
+    return rc;
 }

@@ -309,6 +309,8 @@ Run::on_pipe(ngx_connection_t *c)
 
     if (limit_hit_) {
         std::string message = limit_message();
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+            NGX_HTTP_CLI_GATEWAY_EXIT_OUTPUT_LIMIT);
         end_stream(-1, &message);
         return;
     }
@@ -397,6 +399,7 @@ Run::emit(OutputPipe &pipe, std::string_view data)
 
     output_seen_ += data.size();
     runlog_.count_output(data.size());
+    ngx_http_cli_gateway_metric_output(gmcf_, data.size());
 
     write([&](auto &out) { pipe.feed(out, data); });
 
@@ -495,6 +498,7 @@ Run::check_done()
         return;
     }
 
+    ngx_http_cli_gateway_metric_end(gmcf_, program_);
     end_stream(program_.exit_code(), nullptr);
 }
 
@@ -523,10 +527,13 @@ Run::on_drain_over()
 
     if (limit_hit_) {
         std::string message = limit_message();
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+            NGX_HTTP_CLI_GATEWAY_EXIT_OUTPUT_LIMIT);
         end_stream(-1, &message);
         return;
     }
 
+    ngx_http_cli_gateway_metric_end(gmcf_, program_);
     end_stream(program_.exit_code(), nullptr);
 }
 
@@ -542,6 +549,7 @@ Run::on_timeout()
                   "cli_gateway: pid %P timed out after %Ts, stopping it",
                   program_.pid(), timeout_secs_);
 
+    ngx_http_cli_gateway_metric_exit(gmcf_, NGX_HTTP_CLI_GATEWAY_EXIT_TIMEOUT);
     stop_with("Timeout after " + std::to_string(timeout_secs_) + "s");
 }
 
@@ -580,6 +588,8 @@ Run::check_cancel()
                   "cli_gateway: run %V of pid %P cancelled, stopping it",
                   &rec_->sn.str, program_.pid());
 
+    ngx_http_cli_gateway_metric_exit(gmcf_,
+                                     NGX_HTTP_CLI_GATEWAY_EXIT_CANCELLED);
     stop_with("Cancelled");
 }
 
@@ -607,6 +617,8 @@ Run::on_poll()
                       "%M ms, stopping it", &rec_->sn.str, program_.pid(),
                       detach_);
 
+        ngx_http_cli_gateway_metric_exit(gmcf_,
+                                         NGX_HTTP_CLI_GATEWAY_EXIT_DETACH_TIMEOUT);
         stop_with("No client for " + std::to_string(detach_ / 1000) + "s");
         return;
     }
@@ -706,6 +718,8 @@ Run::on_stream_failed()
     ngx_log_error(NGX_LOG_INFO, log(), 0,
                   "cli_gateway: request ended before pid %P, stopping it",
                   program_.pid());
+    ngx_http_cli_gateway_metric_exit(gmcf_,
+                                     NGX_HTTP_CLI_GATEWAY_EXIT_CLIENT_GONE);
 
     if (rec_) {
         /* the log's readers learn how it ended */

@@ -347,6 +347,59 @@ ngx_http_cli_gateway_init_runs_zone(ngx_shm_zone_t *zone, void *data)
 }
 
 
+/* Runs of every zone going on without a client now, for the metrics. */
+
+ngx_uint_t
+ngx_http_cli_gateway_runs_detached(ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    ngx_uint_t                          i, n;
+    ngx_queue_t                        *q;
+    ngx_http_cli_gateway_run_rec_t     *rec;
+    ngx_http_cli_gateway_runs_zone_t  **zones, *rz;
+
+    if (gmcf->runs_zones == NULL) {
+        return 0;
+    }
+
+    n = 0;
+    zones = (ngx_http_cli_gateway_runs_zone_t **) gmcf->runs_zones->elts;
+
+    for (i = 0; i < gmcf->runs_zones->nelts; i++) {
+        rz = zones[i];
+
+        ngx_shmtx_lock(&rz->shpool->mutex);
+
+        for (q = ngx_queue_head(&rz->sh->queue);
+             q != ngx_queue_sentinel(&rz->sh->queue);
+             q = ngx_queue_next(q))
+        {
+            rec = ngx_queue_data(q, ngx_http_cli_gateway_run_rec_t, queue);
+
+            if (ngx_http_cli_gateway_runs_state(rec)[0] == 'd') {
+                n++;
+            }
+        }
+
+        ngx_shmtx_unlock(&rz->shpool->mutex);
+    }
+
+    return n;
+}
+
+
+/* running, detached or exited; with the mutex */
+
+const char *
+ngx_http_cli_gateway_runs_state(ngx_http_cli_gateway_run_rec_t *rec)
+{
+    return rec->exited ? "exited"
+           : rec->client
+             || ngx_current_msec - rec->reader_seen
+                < NGX_HTTP_CLI_GATEWAY_READER_TTL
+             ? "running" : "detached";
+}
+
+
 ngx_http_cli_gateway_runs_zone_t *
 ngx_http_cli_gateway_runs_conf(ngx_shm_zone_t *zone)
 {
@@ -719,11 +772,7 @@ ngx_http_cli_gateway_runs_json(ngx_http_cli_gateway_runs_zone_t *rz,
     std::string  out;
     std::string_view id = ngx_http_cli_gateway_runs_id(rec);
 
-    const char *state = rec->exited ? "exited"
-                        : rec->client
-                          || ngx_current_msec - rec->reader_seen
-                             < NGX_HTTP_CLI_GATEWAY_READER_TTL
-                          ? "running" : "detached";
+    const char *state = ngx_http_cli_gateway_runs_state(rec);
 
     out.reserve(256 + rec->args.len + rec->user.len);
 

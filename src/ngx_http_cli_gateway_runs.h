@@ -66,6 +66,9 @@ struct ngx_http_cli_gateway_run_rec_s {
 ngx_http_cli_gateway_runs_zone_t *ngx_http_cli_gateway_runs_conf(
     ngx_shm_zone_t *zone);
 
+const char *ngx_http_cli_gateway_runs_state(
+    ngx_http_cli_gateway_run_rec_t *rec);
+
 /* The record of id, or NULL; with the zone's mutex held. */
 ngx_http_cli_gateway_run_rec_t *ngx_http_cli_gateway_runs_find(
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id);

@@ -221,6 +221,7 @@ ClientStream::send(bool last)
         ll = &b->link.next;
 
         ctx_->bytes += chunk.size;
+        ngx_http_cli_gateway_metric_events(r_, chunk.size);
 
     } while (!events_.empty());
 
@@ -319,6 +320,7 @@ ClientStream::on_keepalive()
     b->buf.flush = 1;
 
     ctx_->bytes += sizeof(keepalive_frame) - 1;
+    ngx_http_cli_gateway_metric_events(r_, sizeof(keepalive_frame) - 1);
 
     if (output(&b->link) == NGX_ERROR) {
         fail();

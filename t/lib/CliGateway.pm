@@ -118,6 +118,86 @@ sub count_zombies () {
          . q{ END { print seen ? "zombies " z + 0 : "not seen" }'};
 }
 
+# sh for a driver run that holds runs of /cli open (t/006-limits.t):
+#   hold [USER]  a run of USER (header X-User; none when USER is empty) that
+#                prints its worker's pid, then sleeps 39.71 s; sets $got to
+#                that pid once the run started, else to the refusal (status,
+#                Retry-After, code, message); $n is the run's number
+#   let_go N     run N's client goes away, so its program is stopped (a
+#                refused one is gone already)
+#   is_run V     "run" for a pid, else V
+# The runs still held are let go when the driver exits.
+our $hold_sh = <<'SH';
+dir=$(mktemp -d)
+trap 'for p in "$dir"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; rm -rf "$dir"' EXIT
+n=0
+hold() {
+    n=$((n + 1))
+    if [ -n "$1" ]; then user="X-User: $1"; else user="X-No-User: 1"; fi
+    : > "$dir/$n"
+    curl -sS -N -D "$dir/$n.h" -H 'X-Role: admin' -H "$user" \
+         -H 'Content-Type: application/json' \
+         -d '{"args":["-c","echo $PPID; exec sleep 39.71"]}' \
+         "http://127.0.0.1:$PORT/cli" > "$dir/$n" 2>/dev/null &
+    echo $! > "$dir/$n.pid"
+    for _ in $(seq 200); do
+        got=$(sed -n 's/^data: {"type":"stdout","data":"\([0-9]*\)\\n"}$/\1/p' "$dir/$n")
+        [ -n "$got" ] && return
+        if grep -q '"code":"' "$dir/$n"; then
+            wait "$(cat "$dir/$n.pid")"
+            rm "$dir/$n.pid"
+            got=$(tr -d '\r' < "$dir/$n.h" \
+                  | grep -oE '^HTTP/1.1 [0-9]+|^Retry-After: .*'; \
+                  grep -oE '"(code|message)":"[^"]*"' "$dir/$n")
+            got=$(echo $got)
+            return
+        fi
+        sleep 0.05
+    done
+    got="no answer"
+}
+let_go() {
+    [ -f "$dir/$1.pid" ] && kill "$(cat "$dir/$1.pid")" 2>/dev/null
+    rm -f "$dir/$1.pid"
+}
+is_run() { case $1 in ''|*[!0-9]*) echo "$1" ;; *) echo run ;; esac; }
+SH
+
+# sh for a driver run that reads the metrics at /metrics (t/013-status.t):
+#   metrics         the Prometheus text, now
+#   run BODY [PATH [CURL OPTION...]]  posts BODY to PATH (/cli) as an admin
+#                   and adds the SSE bytes it got to $sse
+#   ask CURL ARG... a request whose answer is not looked at
+#   changes BEFORE AFTER  the series that changed between two texts, with
+#                   how much ("+N"), the gauges as they are, and whether
+#                   the events' bytes grew by $sse
+our $metrics_sh = <<'SH';
+sse=0
+metrics() { curl -sS "http://127.0.0.1:$PORT/metrics"; }
+run() {
+    body=$1 path=${2:-/cli}
+    shift; [ $# -gt 0 ] && shift
+    bytes=$(curl -s -N -H 'X-Role: admin' -H 'Content-Type: application/json' \
+                 "$@" -d "$body" "http://127.0.0.1:$PORT$path" | wc -c)
+    sse=$((sse + bytes))
+}
+ask() { curl -sS -o /dev/null "$@"; }
+changes() {
+    printf '%s\n--\n%s\n' "$1" "$2" | awk -v sse="$sse" '
+        /^#/ { next }
+        $0 == "--" { after = 1; next }
+        !after { was[$1] = $2; next }
+        $1 ~ /_running$|_detached$/ { print $1, $2; next }
+        $1 == "cli_gateway_events_bytes_total" {
+            d = $2 - was[$1]
+            print $1, (d == sse ? "+ the SSE bytes the clients got" \
+                                : "+" d ", the clients got " sse)
+            next
+        }
+        $2 != was[$1] { print $1, "+" ($2 - was[$1]) }'
+}
+SH
+
 our $default_config = <<'CONF';
     location = /cli {
         cli_gateway /bin/sh;

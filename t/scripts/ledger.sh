@@ -10,7 +10,7 @@ port=${TEST_NGINX_LEDGER_PORT:-1993}
 holder=
 trap 'kill $holder 2>/dev/null; pkill -f "sleep 4[0-9][.]42" 2>/dev/null; "$nginx" -p "$root/" -c "$root/nginx.conf" -s stop 2>/dev/null; rm -rf "$root"' EXIT
 
-echo "1..9"
+echo "1..13"
 
 # 300 programs in one worker, more than the 256 the ledger once held per
 # worker; the worker is SIGKILLed and its replacement stops every one.
@@ -64,3 +64,38 @@ check "the old worker SIGKILLed: its program stopped within 3 s" \
 wait
 check "no crash, no unknown process" \
       "! grep -E 'signal (11|6)|unknown process' '$root/logs/error.log'"
+stop
+
+# A worker SIGKILLed while its run holds the one place of a capped key: the
+# sweep gives the key's count back within about a second and counts the
+# run as ended with its worker; a reload keeps the counters.
+conf_workers=1 conf_http='cli_gateway_max_running 1 key=$http_x_user;' \
+    conf_server='location = /metrics { cli_gateway_status; }' \
+    write_conf "$port" ""
+: > "$root/logs/error.log"
+start
+as_alice() {
+    curl -sS -N -H 'X-Role: admin' -H 'X-User: alice' \
+         -H 'Content-Type: application/json' \
+         -d "{\"args\":[\"-c\",\"$1\"]}" "http://127.0.0.1:$port/cli"
+}
+metric() {
+    curl -sS "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
+as_alice 'echo $PPID; exec sleep 41.42' > "$root/alice.out" 2>/dev/null &
+worker=$(first_number "$root/alice.out")
+check "alice's key is capped at one run" \
+      "as_alice 'echo again' | grep -q '\"code\":\"rate_limited\"'"
+kill -9 "$worker"
+wait
+gone_within "sleep 41.42" 30
+check "her worker SIGKILLed: her count came back, a run of hers is served" \
+      "as_alice 'echo back' | grep -q 'data\":\"back'"
+check "the metrics counted her run as ended with its worker" \
+      '[ "$(metric "cli_gateway_runs_exited_total{kind=\"worker_exit\"}")" = 1 ]'
+started=$(metric cli_gateway_runs_started_total)
+"$nginx" -p "$root/" -c "$root/nginx.conf" -s reload
+sleep 1
+check "a reload keeps the counters" \
+      '[ "$started" = 2 ] && [ "$(metric cli_gateway_runs_started_total)" = 2 ]'
+stop
