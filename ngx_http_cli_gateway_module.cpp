@@ -24,6 +24,11 @@
 static ngx_int_t ngx_http_cli_gateway_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cli_gateway_check(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf);
+static bool ngx_http_cli_gateway_authorize(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t **pctx,
+    ngx_int_t &rc);
+static bool ngx_http_cli_gateway_runs_path(ngx_http_request_t *r,
+    ngx_str_t *path);
 static ngx_int_t ngx_http_cli_gateway_claim_ok(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx);
 
@@ -265,6 +270,20 @@ static ngx_command_t  ngx_http_cli_gateway_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cli_gateway_runs_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cli_gateway_runs_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("cli_gateway_runs"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_cli_gateway_runs,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cli_gateway_max_running"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_cli_gateway_max_running,
@@ -354,13 +373,21 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf)
 {
     ngx_int_t                     rc;
-    ngx_str_t                    *type;
+    ngx_str_t                    *type, path;
     ngx_http_cli_gateway_ctx_t   *ctx;
 
     if (r != r->main) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "cli_gateway: subrequests are not served");
         return NGX_HTTP_FORBIDDEN;
+    }
+
+    if (glcf->runs && ngx_http_cli_gateway_runs_path(r, &path)) {
+        if (!ngx_http_cli_gateway_authorize(r, glcf, &ctx, rc)) {
+            return rc;
+        }
+
+        return ngx_http_cli_gateway_runs_api(r, glcf, ctx, &path);
     }
 
     if (r->method != NGX_HTTP_POST) {
@@ -372,50 +399,8 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
                    "method_not_allowed", "Method not allowed, use POST");
     }
 
-    ctx = (ngx_http_cli_gateway_ctx_t *)
-              ngx_pcalloc(r->pool, sizeof(ngx_http_cli_gateway_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->pid = -1;
-    ctx->exit_code = -1;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_cli_gateway_module);
-
-    if (glcf->jwt && ngx_http_cli_gateway_jwt_refused(r, glcf, ctx, rc)) {
+    if (!ngx_http_cli_gateway_authorize(r, glcf, &ctx, rc)) {
         return rc;
-    }
-
-    if (glcf->user
-        && ngx_http_complex_value(r, glcf->user, &ctx->user) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ctx->user.len == 0) {
-        ngx_str_set(&ctx->log_user, "-");
-
-    } else {
-        ctx->log_user = ngx_http_cli_gateway_log_escape(r->pool, ctx->user);
-        if (ctx->log_user.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    switch (ngx_http_cli_gateway_claim_ok(r, glcf, ctx)) {
-
-    case NGX_OK:
-        break;
-
-    case NGX_DECLINED:
-        return ngx_http_cli_gateway_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "forbidden",
-                   std::string_view((char *) ngx_http_cli_gateway_forbidden.data,
-                                    ngx_http_cli_gateway_forbidden.len));
-
-    default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     type = r->headers_in.content_type ? &r->headers_in.content_type->value
@@ -437,6 +422,107 @@ ngx_http_cli_gateway_check(ngx_http_request_t *r,
     }
 
     return ngx_http_cli_gateway_read_body(r);
+}
+
+
+/*
+ * The caller's token, user and admin claim: true, or false with the answer
+ * in rc. Every request of a gateway passes it, the runs API's as well.
+ */
+
+static bool
+ngx_http_cli_gateway_authorize(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t **pctx,
+    ngx_int_t &rc)
+{
+    ngx_http_cli_gateway_ctx_t   *ctx;
+
+    ctx = (ngx_http_cli_gateway_ctx_t *)
+              ngx_pcalloc(r->pool, sizeof(ngx_http_cli_gateway_ctx_t));
+    if (ctx == NULL) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return false;
+    }
+
+    ctx->pid = -1;
+    ctx->exit_code = -1;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_cli_gateway_module);
+    *pctx = ctx;
+
+    if (glcf->jwt && ngx_http_cli_gateway_jwt_refused(r, glcf, ctx, rc)) {
+        return false;
+    }
+
+    if (glcf->user
+        && ngx_http_complex_value(r, glcf->user, &ctx->user) != NGX_OK)
+    {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return false;
+    }
+
+    if (ctx->user.len == 0) {
+        ngx_str_set(&ctx->log_user, "-");
+
+    } else {
+        ctx->log_user = ngx_http_cli_gateway_log_escape(r->pool, ctx->user);
+        if (ctx->log_user.data == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return false;
+        }
+    }
+
+    switch (ngx_http_cli_gateway_claim_ok(r, glcf, ctx)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        rc = ngx_http_cli_gateway_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "forbidden",
+                   std::string_view((char *) ngx_http_cli_gateway_forbidden.data,
+                                    ngx_http_cli_gateway_forbidden.len));
+        return false;
+
+    default:
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return false;
+    }
+
+    return true;
+}
+
+
+/*
+ * A location with cli_gateway_runs: whether the URI is under its runs (true,
+ * path is what follows the location's name) or the gateway's own.
+ */
+
+static bool
+ngx_http_cli_gateway_runs_path(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_str_t                  base;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = (ngx_http_core_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    base = clcf->name;
+
+    if (base.len && base.data[base.len - 1] == '/') {
+        base.len--;
+    }
+
+    if (r->uri.len < base.len
+        || ngx_strncmp(r->uri.data, base.data, base.len) != 0)
+    {
+        return false;
+    }
+
+    path->data = r->uri.data + base.len;
+    path->len = r->uri.len - base.len;
+
+    return !(path->len == 0 || (path->len == 1 && path->data[0] == '/'));
 }
 
 
@@ -742,6 +828,7 @@ ngx_http_cli_gateway_create_main_conf(ngx_conf_t *cf)
     }
 
     ngx_queue_init(&gmcf->runs);
+    ngx_queue_init(&gmcf->readers);
     gmcf->max_running = NGX_CONF_UNSET_UINT;
 
     return gmcf;
@@ -811,6 +898,7 @@ ngx_http_cli_gateway_create_loc_conf(ngx_conf_t *cf)
     conf->rlimit_as = NGX_CONF_UNSET;
     conf->rlimit_nofile = NGX_CONF_UNSET;
     conf->cgroup = (ngx_http_cli_gateway_cgroup_t *) NGX_CONF_UNSET_PTR;
+    conf->runs = (ngx_shm_zone_t *) NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -883,7 +971,19 @@ ngx_http_cli_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return (char *) NGX_CONF_ERROR;
     }
 
+    /* not inherited: the runs are those of this location's gateway */
+    if (conf->runs == NGX_CONF_UNSET_PTR) {
+        conf->runs = NULL;
+    }
+
     if (conf->program.data == NULL) {
+        if (conf->runs) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"cli_gateway_runs\" needs \"cli_gateway\" "
+                               "in the same location");
+            return (char *) NGX_CONF_ERROR;
+        }
+
         return NGX_CONF_OK;
     }
 
@@ -951,6 +1051,7 @@ ngx_http_cli_gateway_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_cli_gateway_stop_all_readers(gmcf);
     ngx_http_cli_gateway_stop_all_runs(gmcf);
     ngx_http_cli_gateway_leave_ledger(gmcf);
 }

@@ -88,10 +88,27 @@ typedef struct {
     ngx_flag_t                  priority_set;  /* -1 is a valid priority */
     ngx_http_cli_gateway_cgroup_t *cgroup;     /* NULL: none */
 
+    ngx_shm_zone_t             *runs;         /* cli_gateway_runs; NULL: none */
+    ngx_msec_t                  detach;       /* a run may go on without client */
+
     /* where "cli_gateway" is, for messages of the merge */
     u_char                     *conf_file;
     ngx_uint_t                  conf_line;
 } ngx_http_cli_gateway_loc_conf_t;
+
+
+/* cli_gateway_runs_zone: the zone's settings, the zone's data */
+typedef struct ngx_http_cli_gateway_runs_sh_s ngx_http_cli_gateway_runs_sh_t;
+typedef struct ngx_http_cli_gateway_run_rec_s ngx_http_cli_gateway_run_rec_t;
+
+typedef struct {
+    ngx_shm_zone_t             *shm_zone;
+    ngx_slab_pool_t            *shpool;
+    ngx_http_cli_gateway_runs_sh_t *sh;
+    size_t                      replay;       /* log bytes kept per run */
+    time_t                      keep;         /* of a finished run */
+    ngx_str_t                   node;         /* this machine, in run ids */
+} ngx_http_cli_gateway_runs_zone_t;
 
 
 typedef struct ngx_http_cli_gateway_ledger_worker_s
@@ -102,6 +119,7 @@ typedef struct ngx_http_cli_gateway_ledger_entry_s
 
 typedef struct {
     ngx_queue_t                 runs;       /* live runs of this worker */
+    ngx_queue_t                 readers;    /* its reattached streams */
     ngx_flag_t                  used;       /* some location has cli_gateway */
     ngx_uint_t                  max_running;
     ngx_shm_zone_t             *zone;       /* the ledger of all workers */
@@ -129,6 +147,7 @@ typedef struct {
     off_t                       bytes;      /* SSE bytes produced */
     ngx_pid_t                   pid;
     ngx_int_t                   exit_code;
+    ngx_http_cli_gateway_run_rec_t *rec;    /* cli_gateway_runs: the run's */
     unsigned                    has_context_id:1;
     unsigned                    spawned:1;
     unsigned                    ended:1;
@@ -206,6 +225,26 @@ void ngx_http_cli_gateway_leave_run(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_ledger_entry_t *e);
 void ngx_http_cli_gateway_abandon_run(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_ledger_entry_t *e);
+
+/* runs.cpp: cli_gateway_runs_zone, runs kept in a zone */
+char *ngx_http_cli_gateway_runs_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cli_gateway_runs(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_cli_gateway_run_rec_t *ngx_http_cli_gateway_runs_create(
+    ngx_shm_zone_t *zone, ngx_str_t *user, std::string_view args_json,
+    time_t timeout, ngx_log_t *log);
+void ngx_http_cli_gateway_runs_started(ngx_shm_zone_t *zone,
+    ngx_http_cli_gateway_run_rec_t *rec, ngx_pid_t pid);
+std::string_view ngx_http_cli_gateway_runs_id(
+    ngx_http_cli_gateway_run_rec_t *rec);
+
+/* api.cpp: the runs under the gateway's URI */
+ngx_int_t ngx_http_cli_gateway_runs_api(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_str_t *path);
+void ngx_http_cli_gateway_stop_all_readers(
+    ngx_http_cli_gateway_main_conf_t *gmcf);
 
 /* cgroup.cpp: cli_gateway_cgroup */
 char *ngx_http_cli_gateway_cgroup(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -108,7 +108,7 @@ OutputPipe::read(Reader &reader, u_char *buf, std::size_t size,
                                kind_ == StreamKind::out ? "stdout"
                                                         : "stderr");
 
-                close(reader.events(), true);
+                reader.on_pipe_end(*this);
                 return;
             }
 
@@ -146,8 +146,9 @@ OutputPipe::read(Reader &reader, u_char *buf, std::size_t size,
 }
 
 
+template <class Out>
 void
-OutputPipe::feed(BlockWriter &events, std::string_view data)
+OutputPipe::feed(Out &events, std::string_view data)
 {
     lines_.feed(data,
                 [&](std::string_view line) {
@@ -159,8 +160,9 @@ OutputPipe::feed(BlockWriter &events, std::string_view data)
 }
 
 
+template <class Out>
 void
-OutputPipe::close(BlockWriter &events, bool finish_line)
+OutputPipe::close(Out &events, bool finish_line)
 {
     if (c_ == nullptr) {
         return;
@@ -178,6 +180,12 @@ OutputPipe::close(BlockWriter &events, bool finish_line)
     ngx_close_connection(c_);
     c_ = nullptr;
 }
+
+
+template void OutputPipe::feed(BlockWriter &, std::string_view);
+template void OutputPipe::feed(EventIds<RunLog> &, std::string_view);
+template void OutputPipe::close(BlockWriter &, bool);
+template void OutputPipe::close(EventIds<RunLog> &, bool);
 
 
 void

@@ -383,11 +383,23 @@ ngx_http_cli_gateway_send_spawn_failure(ngx_http_request_t *r,
                ngx_http_get_module_loc_conf(r, ngx_http_cli_gateway_module);
 
     /* for EACCES, the message names the path the worker cannot use */
-    cligw::sse_append_error(events, cligw::spawn_error_message(err,
+    std::string message = cligw::spawn_error_message(err,
         (const char *) glcf->program.data,
         glcf->working_directory.len
-        ? (const char *) glcf->working_directory.data : nullptr));
-    cligw::sse_append_exit_code(events, 1);
+        ? (const char *) glcf->working_directory.data : nullptr);
+
+    if (ctx->rec) {
+        /* numbered, and the run's whole log */
+        cligw::EventIds<std::string> ids(events, 0);
+        cligw::sse_append_error(ids, message);
+        cligw::sse_append_exit_code(ids, 1);
+
+        ngx_http_cli_gateway_runs_log(glcf->runs, ctx->rec, events, 1);
+
+    } else {
+        cligw::sse_append_error(events, message);
+        cligw::sse_append_exit_code(events, 1);
+    }
 
     ctx->exit_code = 1;
     ctx->ended = 1;
@@ -469,6 +481,43 @@ ngx_http_cli_gateway_build_environment(ngx_http_request_t *r,
     }
 
     envp.push_back(nullptr);
+
+    return NGX_OK;
+}
+
+
+/*
+ * cli_gateway_runs: the run's record in the zone, before anything starts;
+ * NGX_DECLINED when the zone has no room (logged).
+ */
+
+static ngx_int_t
+ngx_http_cli_gateway_keep_run(ngx_http_request_t *r,
+    ngx_http_cli_gateway_ctx_t *ctx, ngx_http_cli_gateway_loc_conf_t *glcf,
+    const cligw::CliRequest &request, time_t timeout)
+{
+    std::string  args = "[";
+
+    for (const std::string &arg : request.args) {
+        if (args.size() > 1) {
+            args += ',';
+        }
+        args += '"';
+        cligw::json_append_escaped(args, arg);
+        args += '"';
+    }
+
+    args += ']';
+
+    ctx->rec = ngx_http_cli_gateway_runs_create(glcf->runs, &ctx->user, args,
+                                                timeout, r->connection->log);
+    if (ctx->rec == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "cli_gateway: refused user \"%V\" args %V: the zone "
+                      "\"%V\" of cli_gateway_runs is full", &ctx->log_user,
+                      &ctx->args, &glcf->runs->shm.name);
+        return NGX_DECLINED;
+    }
 
     return NGX_OK;
 }
@@ -592,6 +641,23 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
                    "Too many programs running on this server, retry later");
     }
 
+    if (glcf->runs && ngx_http_cli_gateway_keep_run(r, ctx, glcf, request,
+                                                    timeout) != NGX_OK)
+    {
+        ngx_http_cli_gateway_leave_run(gmcf, entry);
+        ngx_http_cli_gateway_give_running(gmcf);
+
+        if (ngx_http_cli_gateway_add_header(r, "Retry-After", "1")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_cli_gateway_send_error(r,
+                   NGX_HTTP_SERVICE_UNAVAILABLE, "service_unavailable",
+                   "Too many runs kept on this server, retry later");
+    }
+
     cligw::Child child;
     cligw::UniqueFd cgroup_procs;
 
@@ -641,6 +707,10 @@ ngx_http_cli_gateway_start_run(ngx_http_request_t *r,
 
     ctx->pid = child.pid;
     ctx->spawned = 1;
+
+    if (ctx->rec) {
+        ngx_http_cli_gateway_runs_started(glcf->runs, ctx->rec, child.pid);
+    }
 
     ngx_http_cli_gateway_ledger_set_group(entry, child.pid);
 

@@ -28,6 +28,8 @@ constexpr std::size_t read_budget = 1024 * 1024;
  * encoded output held, at most */
 constexpr std::size_t drain_budget = 256 * 1024;
 constexpr std::size_t drain_output_max = 1024 * 1024;
+/* a run in a zone looks for a cancel and for clients this often */
+constexpr ngx_msec_t poll_interval = 50;
 
 } // namespace
 
@@ -70,18 +72,92 @@ run_free_handler(ngx_event_t *ev)
     ((Run *) ev->data)->on_free();
 }
 
+
+void
+run_poll_handler(ngx_event_t *ev)
+{
+    Run  *run = (Run *) ev->data;
+
+    guarded(*run, [&] { run->on_poll(); });
+}
+
 } // namespace
+
+
+void
+RunLog::to_ring(const char *p, std::size_t n)
+{
+    if (rec_ == nullptr) {
+        return;
+    }
+
+    if (rec_->ring.writing + n > rec_->ring.size
+        && rec_->ring.size < rec_->replay)
+    {
+        ngx_http_cli_gateway_runs_grow(rz_, rec_, n);
+    }
+
+    ring_write(rec_->ring, p, n);
+}
+
+
+void
+RunLog::publish()
+{
+    if (rec_) {
+        ring_publish(rec_->ring);
+    }
+}
+
+
+void
+RunLog::count_output(off_t n)
+{
+    if (rec_) {
+        /* one writer; a reader may see the count of a moment ago */
+        rec_->output_bytes += n;
+    }
+}
+
+
+void
+RunLog::close(ngx_int_t code)
+{
+    if (rec_) {
+        ngx_http_cli_gateway_runs_exit(rz_, rec_, code);
+        rec_ = nullptr;
+    }
+
+    to_local_ = false;
+}
+
+
+template <class F>
+void
+Run::write(F &&f)
+{
+    if (rec_) {
+        f(numbered_);
+        runlog_.publish();
+
+    } else {
+        f(events_);
+    }
+}
 
 
 Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
     ngx_http_cli_gateway_main_conf_t *gmcf, Child &child, time_t timeout,
-    ngx_http_cli_gateway_ledger_entry_t *entry, const std::string &cgroup)
+    ngx_http_cli_gateway_ledger_entry_t *entry, const std::string &cgroup,
+    ngx_shm_zone_t *runs, ngx_http_cli_gateway_run_rec_t *rec)
     : log_(*r->connection->log), gmcf_(gmcf),
       program_(*this, gmcf, glcf, child, entry, cgroup, &log_),
       events_(*gmcf->blocks),
+      rz_(runs ? ngx_http_cli_gateway_runs_conf(runs) : nullptr), rec_(rec),
+      runlog_(events_, rz_, rec), numbered_(runlog_, 0),
       out_(StreamKind::out, child.out, glcf->line_max, *gmcf->blocks),
       err_(StreamKind::err, child.err, glcf->line_max, *gmcf->blocks),
-      timeout_secs_(timeout), drain_(glcf->drain),
+      timeout_secs_(timeout), detach_(glcf->detach), drain_(glcf->drain),
       output_max_(glcf->output_max)
 {
     /* the request's log handler would read the request after it is gone */
@@ -92,6 +168,10 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
     init_timer(timeout_ev_, run_timeout_handler, this, &log_, false);
     init_timer(drain_ev_, run_drain_handler, this, &log_, false);
     init_timer(free_ev_, run_free_handler, this, &log_, false);
+    /* not for the worker's exit: the timeout holds it while the run goes */
+    init_timer(poll_ev_, run_poll_handler, this, &log_, true);
+
+    started_at_ = ngx_current_msec;
 
     link.run = this;
     ngx_queue_insert_tail(&gmcf_->runs, &link.queue);
@@ -100,7 +180,10 @@ Run::Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
 
 Run::~Run()
 {
-    del_timers({ &timeout_ev_, &drain_ev_ });
+    del_timers({ &timeout_ev_, &drain_ev_, &poll_ev_ });
+
+    /* worker exit, or a failed begin: the record must not say running */
+    runlog_.close(-1);
 
     if (free_ev_.posted) {
         ngx_delete_posted_event(&free_ev_);
@@ -150,7 +233,15 @@ Run::begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
         return rc;
     }
 
-    sse_append_started(events_, (long) program_.pid());
+    if (rec_) {
+        sse_append_started(numbered_, (long) program_.pid(),
+                           ngx_http_cli_gateway_runs_id(rec_));
+        runlog_.publish();
+        ngx_add_timer(&poll_ev_, poll_interval);
+
+    } else {
+        sse_append_started(events_, (long) program_.pid());
+    }
 
     if (stream_->send(false) == NGX_ERROR) {
         abandon();
@@ -176,7 +267,7 @@ Run::on_pipe(ngx_connection_t *c)
                    pipe.kind() == StreamKind::out ? "stdout" : "stderr",
                    (int) (stream_ && stream_->blocked()));
 
-    if (!sending() || stream_->blocked() || ending_) {
+    if (!reading() || (sending() && stream_->blocked())) {
         /* on_stream_writable() posts this event again */
         return;
     }
@@ -189,12 +280,11 @@ Run::on_pipe(ngx_connection_t *c)
         return;
     }
 
-    if (sending() && !ending_) {
-        if (stream_->send(false) == NGX_ERROR) {
-            stream_->fail();
-            return;
-        }
+    if (sending() && !ending_ && stream_->send(false) == NGX_ERROR) {
+        stream_->fail();
+    }
 
+    if (reading()) {
         check_done();
     }
 }
@@ -228,6 +318,11 @@ Run::take_output(OutputPipe &pipe, std::string_view data, bool draining)
             return data.size();
         }
 
+        if (!sending()) {
+            /* detached: the replay ring bounds what is kept */
+            continue;
+        }
+
         if (draining) {
             if (events_.size() >= drain_output_max) {
                 return used;
@@ -238,7 +333,11 @@ Run::take_output(OutputPipe &pipe, std::string_view data, bool draining)
         if (events_.size() >= flush_threshold) {
             if (stream_->send(false) == NGX_ERROR) {
                 stream_->fail();
-                return data.size();
+
+                if (!detached_) {
+                    return data.size();
+                }
+                continue;
             }
 
             if (stream_->blocked()) {
@@ -264,8 +363,9 @@ Run::emit(OutputPipe &pipe, std::string_view data)
     }
 
     output_seen_ += data.size();
+    runlog_.count_output(data.size());
 
-    pipe.feed(events_, data);
+    write([&](auto &out) { pipe.feed(out, data); });
 
     if (!over) {
         return true;
@@ -277,10 +377,26 @@ Run::emit(OutputPipe &pipe, std::string_view data)
 
     limit_hit_ = true;
     program_.stop();
-    out_.close(events_, true);
-    err_.close(events_, true);
+    close_pipes(true);
 
     return false;
+}
+
+
+void
+Run::close_pipes(bool finish_line)
+{
+    write([&](auto &out) {
+        out_.close(out, finish_line);
+        err_.close(out, finish_line);
+    });
+}
+
+
+void
+Run::on_pipe_end(OutputPipe &pipe)
+{
+    write([&](auto &out) { pipe.close(out, true); });
 }
 
 
@@ -294,7 +410,7 @@ Run::finish_pipes()
             read_pipe(*pipe, true);
         }
 
-        pipe->close(events_, true);
+        write([&](auto &out) { pipe->close(out, true); });
     }
 }
 
@@ -310,7 +426,7 @@ Run::limit_message() const
 void
 Run::on_program_exit()
 {
-    if (sending() && !ending_) {
+    if (reading()) {
         check_done();
     }
 
@@ -353,11 +469,13 @@ Run::check_done()
 void
 Run::on_drain_over()
 {
-    if (!sending() || ending_) {
+    if (!reading()) {
         return;
     }
 
-    if (stream_->blocked() || out_.has_unread() || err_.has_unread()) {
+    if ((sending() && stream_->blocked()) || out_.has_unread()
+        || err_.has_unread())
+    {
         /* the client, not a descendant, keeps the pipes unread */
         ngx_add_timer(&drain_ev_, drain_);
         return;
@@ -383,7 +501,7 @@ Run::on_drain_over()
 void
 Run::on_timeout()
 {
-    if (!sending() || ending_) {
+    if (!reading()) {
         return;
     }
 
@@ -391,19 +509,71 @@ Run::on_timeout()
                   "cli_gateway: pid %P timed out after %Ts, stopping it",
                   program_.pid(), timeout_secs_);
 
+    stop_with("Timeout after " + std::to_string(timeout_secs_) + "s");
+}
+
+
+/* The run ends now, with message: its program stops, its log ends. */
+
+void
+Run::stop_with(const std::string &message)
+{
     program_.stop();
     finish_pipes();
-
-    std::string message = "Timeout after " + std::to_string(timeout_secs_)
-                          + "s";
     end_stream(-1, &message);
+}
+
+
+/* A run in a zone: a DELETE of it, and the time it has been alone. */
+
+void
+Run::on_poll()
+{
+    bool        cancel;
+    ngx_msec_t  seen, since;
+
+    if (ending_ || rec_ == nullptr) {
+        return;
+    }
+
+    ngx_shmtx_lock(&rz_->shpool->mutex);
+    cancel = rec_->cancel;
+    seen = rec_->reader_seen;
+    ngx_shmtx_unlock(&rz_->shpool->mutex);
+
+    if (cancel) {
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
+                      "cli_gateway: run %V of pid %P cancelled, stopping it",
+                      &rec_->sn.str, program_.pid());
+
+        stop_with("Cancelled");
+        return;
+    }
+
+    if (detached_) {
+        since = (ngx_msec_int_t) (seen - detached_at_) > 0 ? seen
+                                                           : detached_at_;
+
+        if (ngx_current_msec - since >= detach_) {
+            ngx_log_error(NGX_LOG_INFO, log(), 0,
+                          "cli_gateway: run %V of pid %P had no client for "
+                          "%M ms, stopping it", &rec_->sn.str,
+                          program_.pid(), detach_);
+
+            stop_with("No client for " + std::to_string(detach_ / 1000)
+                      + "s");
+            return;
+        }
+    }
+
+    ngx_add_timer(&poll_ev_, poll_interval);
 }
 
 
 void
 Run::end_stream(int code, const std::string *error)
 {
-    if (!sending()) {
+    if (!reading()) {
         return;
     }
 
@@ -411,26 +581,36 @@ Run::end_stream(int code, const std::string *error)
                    "cli_gateway: pid %P: last events, exit_code %d%s",
                    program_.pid(), code, error ? ", with an error" : "");
 
-    if (error) {
-        sse_append_error(events_, *error);
-    }
+    write([&](auto &out) {
+        if (error) {
+            sse_append_error(out, *error);
+        }
 
-    sse_append_exit_code(events_, code);
+        sse_append_exit_code(out, code);
+    });
 
     ending_ = true;
 
-    del_timers({ &timeout_ev_, &drain_ev_ });
+    del_timers({ &timeout_ev_, &drain_ev_, &poll_ev_ });
+
+    runlog_.close(code);
+
+    ngx_log_error(NGX_LOG_INFO, log(), 0,
+                  "cli_gateway: run of pid %P ended with exit_code %d after "
+                  "%M ms, %O bytes of output", program_.pid(), code,
+                  ngx_current_msec - started_at_, output_seen_);
+
+    if (!sending()) {
+        /* detached: the log in the zone was all there was to write */
+        free_when_done();
+        return;
+    }
 
     ngx_http_cli_gateway_ctx_t *ctx = stream_->ctx();
 
     ctx->exit_code = code;
     ctx->ended = 1;
     ctx->duration = ngx_current_msec - ctx->started_at;
-
-    ngx_log_error(NGX_LOG_INFO, log(), 0,
-                  "cli_gateway: run of pid %P ended with exit_code %d after "
-                  "%M ms, %O bytes of output", program_.pid(), code,
-                  ctx->duration, output_seen_);
 
     if (stream_->send(true) == NGX_ERROR) {
         stream_->fail();
@@ -463,18 +643,69 @@ Run::on_stream_writable()
 void
 Run::on_stream_failed()
 {
-    if (!ending_) {
-        ngx_log_error(NGX_LOG_INFO, log(), 0,
-                      "cli_gateway: request ended before pid %P, stopping it",
-                      program_.pid());
+    if (ending_) {
+        let_go();
+        return;
+    }
 
-        ngx_http_cli_gateway_ctx_t *ctx = stream_->ctx();
+    ngx_http_cli_gateway_ctx_t *ctx = stream_->ctx();
 
-        ctx->exit_code = -1;
-        ctx->duration = ngx_current_msec - ctx->started_at;
+    ctx->exit_code = -1;
+    ctx->duration = ngx_current_msec - ctx->started_at;
+
+    if (rec_ && detach_) {
+        detach();
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log(), 0,
+                  "cli_gateway: request ended before pid %P, stopping it",
+                  program_.pid());
+
+    if (rec_) {
+        /* the log's readers learn how it ended */
+        runlog_.stop_local();
+        sse_append_error(numbered_, std::string("Client went away"));
+        sse_append_exit_code(numbered_, -1);
+        runlog_.close(-1);
     }
 
     let_go();
+}
+
+
+/* cli_gateway_runs detach=: the run goes on, its log in the zone only. */
+
+void
+Run::detach()
+{
+    ngx_log_error(NGX_LOG_INFO, log(), 0,
+                  "cli_gateway: request ended before pid %P, run %V goes "
+                  "on detached for up to %M ms without a client",
+                  program_.pid(), &rec_->sn.str, detach_);
+
+    detached_ = true;
+    detached_at_ = ngx_current_msec;
+
+    runlog_.stop_local();
+    clear_events();
+    ngx_http_cli_gateway_runs_set_client(rz_, rec_, false);
+
+    /* the pipes may have waited for the client */
+    out_.post();
+    err_.post();
+}
+
+
+/* what the gone client did not take: its blocks back to the pool */
+
+void
+Run::clear_events()
+{
+    while (!events_.empty()) {
+        Chunk c = events_.take_front();
+        gmcf_->blocks->give(c.data);
+    }
 }
 
 
@@ -494,10 +725,9 @@ Run::let_go()
                    "cli_gateway: pid %P: no client, pipes closed",
                    program_.pid());
 
-    del_timers({ &timeout_ev_, &drain_ev_ });
+    del_timers({ &timeout_ev_, &drain_ev_, &poll_ev_ });
 
-    out_.close(events_, false);
-    err_.close(events_, false);
+    close_pipes(false);
 
     if (!program_.reaped()) {
         program_.stop();
@@ -524,7 +754,8 @@ bool
 Run::done() const
 {
     return !sending() && !(stream_ && stream_->holds_buffers())
-           && program_.reaped() && !out_.open() && !err_.open();
+           && program_.reaped() && !out_.open() && !err_.open()
+           && !(detached_ && !ending_);
 }
 
 
@@ -562,6 +793,12 @@ Run::on_exception()
         stream_->fail();
 
     } else {
+        if (detached_ && !ending_) {
+            ending_ = true;
+            runlog_.close(-1);
+            let_go();
+        }
+
         program_.stop();
     }
 
@@ -575,6 +812,13 @@ void
 Run::kill_now()
 {
     program_.kill_now();
+
+    if (rec_ && !ending_) {
+        runlog_.stop_local();
+        sse_append_error(numbered_, std::string("nginx is shutting down"));
+        sse_append_exit_code(numbered_, -1);
+        runlog_.close(-1);
+    }
 }
 
 } // namespace cligw
@@ -596,13 +840,19 @@ ngx_http_cli_gateway_watch_run(ngx_http_request_t *r,
     ngx_int_t   rc;
 
     try {
-        run = new Run(r, glcf, gmcf, child, timeout, entry, cgroup);
+        run = new Run(r, glcf, gmcf, child, timeout, entry, cgroup,
+                      glcf->runs, ctx->rec);
 
     } catch (const std::exception &) {
         cligw::signal_group(child.pid, SIGKILL);
         int code, signo;
         cligw::reap_child(child.pid, child.pidfd.get(), true, code, signo);
         ngx_http_cli_gateway_give_running(gmcf);
+
+        if (ctx->rec) {
+            ngx_http_cli_gateway_runs_exit(
+                ngx_http_cli_gateway_runs_conf(glcf->runs), ctx->rec, -1);
+        }
 
         if (cgroup.empty()) {
             ngx_http_cli_gateway_leave_run(gmcf, entry);

@@ -30,6 +30,7 @@
 #include "cligw/lines.hpp"
 #include "cligw/program.hpp"
 #include "cligw/sse.hpp"
+#include "ngx_http_cli_gateway_runs.h"
 
 
 namespace cligw {
@@ -186,8 +187,8 @@ public:
         virtual std::size_t take_output(OutputPipe &pipe,
                                         std::string_view data,
                                         bool draining) = 0;
-        /* end of the pipe's output, its last line in the log */
-        virtual BlockWriter &events() = 0;
+        /* end of the pipe's output: its last line goes to the log */
+        virtual void on_pipe_end(OutputPipe &pipe) = 0;
 
     protected:
         ~Reader() = default;
@@ -209,10 +210,11 @@ public:
     void read(Reader &reader, u_char *buf, std::size_t size,
               std::size_t budget, bool draining);
 
-    /* Lines of data as events of this pipe's kind. */
-    void feed(BlockWriter &events, std::string_view data);
+    /* Lines of data as events of this pipe's kind; Out is the run's
+     * BlockWriter, or its RunLog numbering the events (EventIds). */
+    template <class Out> void feed(Out &events, std::string_view data);
     /* Closes; with finish_line, an unfinished line becomes an event. */
-    void close(BlockWriter &events, bool finish_line);
+    template <class Out> void close(Out &events, bool finish_line);
     void post();             /* reads again from the event loop */
 
     bool open() const { return c_ != nullptr; }
@@ -234,6 +236,45 @@ private:
     char              *unread_ = nullptr;
     std::size_t        unread_pos_ = 0;
     std::size_t        unread_len_ = 0;
+};
+
+
+/*
+ * Where the events of a run kept in a zone go: the client stream's log
+ * while the POST's client is there, and the run's replay ring. Wrapped in
+ * EventIds, which numbers them.
+ */
+
+class RunLog {
+public:
+    RunLog(BlockWriter &local, ngx_http_cli_gateway_runs_zone_t *rz,
+           ngx_http_cli_gateway_run_rec_t *rec)
+        : local_(local), rz_(rz), rec_(rec) {}
+
+    void append(const char *p, std::size_t n)
+    {
+        if (to_local_) {
+            local_.append(p, n);
+        }
+        to_ring(p, n);
+    }
+
+    /* what was appended is for readers too */
+    void publish();
+    /* no client here any more: the ring only */
+    void stop_local() { to_local_ = false; }
+    /* the last event is in: the record is the zone's from now on */
+    void close(ngx_int_t code);
+
+    void count_output(off_t n);
+
+private:
+    void to_ring(const char *p, std::size_t n);
+
+    BlockWriter                         &local_;
+    ngx_http_cli_gateway_runs_zone_t    *rz_;
+    ngx_http_cli_gateway_run_rec_t      *rec_;    /* NULL once closed */
+    bool                                 to_local_ = true;
 };
 
 
@@ -348,7 +389,8 @@ public:
     Run(ngx_http_request_t *r, ngx_http_cli_gateway_loc_conf_t *glcf,
         ngx_http_cli_gateway_main_conf_t *gmcf, Child &child,
         time_t timeout, ngx_http_cli_gateway_ledger_entry_t *entry,
-        const std::string &cgroup);
+        const std::string &cgroup, ngx_shm_zone_t *runs,
+        ngx_http_cli_gateway_run_rec_t *rec);
     ~Run();
 
     Run(const Run &) = delete;
@@ -374,7 +416,9 @@ public:
     void on_stream_released() override;
     std::size_t take_output(OutputPipe &pipe, std::string_view data,
                             bool draining) override;
-    BlockWriter &events() override { return events_; }
+    void on_pipe_end(OutputPipe &pipe) override;
+
+    void on_poll();
 
     /* a standard-layout link, so a queue entry leads back to its Run */
     struct Link {
@@ -385,14 +429,22 @@ public:
     Link          link;
 
 private:
+    /* f(out) appends events: to the client's log, numbered with runs */
+    template <class F> void write(F &&f);
     bool emit(OutputPipe &pipe, std::string_view data);
+    void close_pipes(bool finish_line);
+    void detach();
+    void stop_with(const std::string &message);
     void read_pipe(OutputPipe &pipe, bool draining);
     void finish_pipes();
     void let_go();
     void check_done();
     void end_stream(int code, const std::string *error);
+    void clear_events();
     std::string limit_message() const;
     bool sending() const { return stream_ && stream_->attached(); }
+    /* the program's output is read: for the client, or for the zone */
+    bool reading() const { return !ending_ && (sending() || detached_); }
     bool done() const;
     void free_when_done();
 
@@ -400,6 +452,10 @@ private:
     ngx_http_cli_gateway_main_conf_t   *gmcf_;
     Program                             program_;
     BlockWriter                         events_;
+    ngx_http_cli_gateway_runs_zone_t   *rz_;       /* NULL: not in a zone */
+    ngx_http_cli_gateway_run_rec_t     *rec_;
+    RunLog                              runlog_;
+    EventIds<RunLog>                    numbered_;
     OutputPipe                          out_;
     OutputPipe                          err_;
     std::unique_ptr<ClientStream>       stream_;
@@ -407,14 +463,19 @@ private:
     ngx_event_t   timeout_ev_;
     ngx_event_t   drain_ev_;
     ngx_event_t   free_ev_;
+    ngx_event_t   poll_ev_;       /* the zone: cancel, clients elsewhere */
 
     time_t        timeout_secs_;
+    ngx_msec_t    detach_;        /* 0: the run stops with its client */
+    ngx_msec_t    detached_at_ = 0;
+    ngx_msec_t    started_at_;
     ngx_msec_t    drain_;
     off_t         output_max_;
     off_t         output_seen_ = 0;
 
     bool          ending_ = false;       /* last event in the log */
     bool          limit_hit_ = false;    /* cli_gateway_output_max */
+    bool          detached_ = false;     /* goes on without its client */
 };
 
 } // namespace cligw

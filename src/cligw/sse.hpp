@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,48 @@ template <class Out>
 void sse_append_lines(Out &out, StreamKind kind, std::string_view lines);
 template <class Out> void sse_append_error(Out &out, std::string_view message);
 template <class Out> void sse_append_exit_code(Out &out, int code);
+
+// Runs kept in a zone (cli_gateway_runs): `started` names the run, and
+// every event is numbered (EventIds); a reattach that missed bytes no
+// longer kept is told how many, its id where the kept log starts.
+template <class Out>
+void sse_append_started(Out &out, long pid, std::string_view run_id);
+template <class Out>
+void sse_append_gap(Out &out, std::uint64_t lost, std::uint64_t id);
+
+inline std::size_t decimal_digits(std::uint64_t n)
+{
+    std::size_t d = 1;
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
+// An Out whose events get an `id:` line after their data line: the
+// offset in the run's event log just after the event (its id line and
+// blank line included), so that `Last-Event-ID: N` means "from byte N".
+// offset is where the log stands before the first byte appended here.
+template <class Out>
+class EventIds {
+public:
+    EventIds(Out &out, std::uint64_t offset) : out_(out), offset_(offset) {}
+
+    void append(const char *p, std::size_t n)
+    {
+        out_.append(p, n);
+        offset_ += n;
+    }
+
+    void end_event();
+
+    std::uint64_t offset() const { return offset_; }
+
+private:
+    Out           &out_;
+    std::uint64_t  offset_;
+};
 
 } // namespace cligw
 

@@ -5,7 +5,10 @@
 // Template part of the SSE encoder (included by cligw/sse.hpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "cligw/json_writer.hpp"
 
@@ -13,12 +16,35 @@ namespace cligw {
 
 namespace detail {
 
+// Whether Out numbers its events (has end_event(), see EventIds).
+template <class Out, class = void>
+struct numbers_events : std::false_type {};
+
+template <class Out>
+struct numbers_events<Out, std::void_t<decltype(std::declval<Out &>()
+                                                    .end_event())>>
+    : std::true_type {};
+
+// The end of an event: `tail` ends its data line and has the blank line
+// after it ("...\n\n"); an Out that numbers events puts its id line
+// between the two.
+template <class Out>
+inline void end_event(Out &out, std::string_view tail)
+{
+    if constexpr (numbers_events<Out>::value) {
+        put(out, tail.substr(0, tail.size() - 1));
+        out.end_event();
+    } else {
+        put(out, tail);
+    }
+}
+
 template <class Out>
 void append_event(Out &out, std::string_view json)
 {
     put(out, "event: cli\ndata: ");
     put(out, json);
-    put(out, "\n\n");
+    end_event(out, "\n\n");
 }
 
 inline std::string_view line_event_head(StreamKind kind)
@@ -67,7 +93,7 @@ void sse_append_lines(Out &out, StreamKind kind, std::string_view s)
             continue;
         }
 
-        detail::put(out, detail::line_event_tail);
+        detail::end_event(out, detail::line_event_tail);
         run = i += end;
 
         if (i < s.size()) {
@@ -89,7 +115,7 @@ void sse_append_line(Out &out, StreamKind kind, std::string_view line)
 {
     detail::put(out, detail::line_event_head(kind));
     json_append_escaped(out, line);
-    detail::put(out, detail::line_event_tail);
+    detail::end_event(out, detail::line_event_tail);
 }
 
 template <class Out>
@@ -97,7 +123,45 @@ void sse_append_error(Out &out, std::string_view message)
 {
     detail::put(out, "event: cli\ndata: {\"type\":\"error\",\"message\":\"");
     json_append_escaped(out, message);
-    detail::put(out, "\"}\n\n");
+    detail::end_event(out, "\"}\n\n");
+}
+
+template <class Out>
+void sse_append_started(Out &out, long pid, std::string_view run_id)
+{
+    std::string json = "{\"type\":\"started\",\"pid\":" + std::to_string(pid)
+                       + ",\"run_id\":\"";
+    json_append_escaped(json, run_id);
+    json += "\"}";
+    detail::append_event(out, json);
+}
+
+template <class Out>
+void sse_append_gap(Out &out, std::uint64_t lost, std::uint64_t id)
+{
+    detail::put(out, "event: cli\ndata: {\"type\":\"gap\",\"lost_bytes\":"
+                     + std::to_string(lost) + "}\nid: " + std::to_string(id)
+                     + "\n\n");
+}
+
+
+template <class Out>
+void EventIds<Out>::end_event()
+{
+    // the id is the offset after the event, its own id line included
+    std::uint64_t base = offset_ + sizeof("id: \n\n") - 1;
+    std::size_t digits = decimal_digits(base);
+    std::uint64_t id = base + digits;
+
+    if (decimal_digits(id) > digits) {
+        id++;
+    }
+
+    char line[32] = "id: ";
+    std::size_t n = 4 + std::to_string(id).copy(line + 4, 20);
+    line[n++] = '\n';
+    line[n++] = '\n';
+    append(line, n);
 }
 
 template <class Out>

@@ -1,0 +1,60 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+// A run's event log as kept for replay: its last `size` bytes in a ring
+// (no nginx types). The ring lives in memory shared by the workers: one
+// writer (the worker running the program) appends without a lock; readers
+// (streams reattached in any worker) copy, then check that the writer did
+// not write over what they copied meanwhile.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace cligw {
+
+struct ReplayRing {
+    char          *data;
+    std::size_t    size;      // bytes of data; the log's last size bytes
+    std::uint64_t  head;      // bytes of the log readers may read
+    std::uint64_t  writing;   // bytes of the log written or being written
+};
+
+// Where the kept log starts: what is below was overwritten.
+inline std::uint64_t ring_oldest(std::uint64_t writing, std::size_t size)
+{
+    return writing > size ? writing - size : 0;
+}
+
+// Writer: appends n bytes (of them the last size bytes are kept).
+void ring_write(ReplayRing &ring, const char *p, std::size_t n);
+// Writer: readers may read what was written.
+void ring_publish(ReplayRing &ring);
+// Writer, with no reader copying: moves the kept bytes to a ring of
+// another size, keeping as many of the newest as it holds.
+void ring_move(ReplayRing &ring, char *data, std::size_t size);
+
+struct RingRead {
+    std::uint64_t  from;      // offset of out's first byte (> asked: a gap)
+    std::uint64_t  head;      // the log's end when read
+};
+
+// Reader: appends to out the log's bytes from offset `from`, at most max,
+// starting later where they were overwritten. false when `from` lies
+// beyond the log's end.
+bool ring_read(const ReplayRing &ring, std::uint64_t from, std::size_t max,
+               std::string &out, RingRead &read);
+
+// Whether offset is the end of an event the ring still holds ("\n\n"
+// before it), or the start of the log; true as well for an offset below
+// what is kept, which cannot be checked.
+bool ring_is_event_end(const ReplayRing &ring, std::uint64_t offset);
+
+// The end of the first event end in s (after "\n\n"), or npos.
+std::size_t first_event_end(const std::string &s, std::size_t from = 0);
+// The end of the last event end in s, or 0.
+std::size_t last_event_end(const std::string &s);
+
+} // namespace cligw

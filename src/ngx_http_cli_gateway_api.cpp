@@ -1,0 +1,675 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+/*
+ * The runs of a location with cli_gateway_runs, under its URI: the list,
+ * a record, its events (a reattached stream), and a cancel. The caller
+ * passed the gateway's checks; a run is visible only to the user who
+ * started it, and another user's id is answered like an unknown one.
+ *
+ * A reattached stream (RunReader) reads the run's log from the zone, so it
+ * may be in any worker: it polls every 25 ms, sends whole events, and says
+ * so with a gap event when the log no longer holds what it asked for.
+ */
+
+#include "ngx_http_cli_gateway_run.h"
+
+#include <memory>
+#include <string>
+
+
+namespace cligw {
+
+namespace {
+
+/* how often a reattached stream looks for new events */
+constexpr ngx_msec_t reader_poll = 25;
+/* log bytes a reattached stream copies at most per poll */
+constexpr std::size_t reader_slice = 256 * 1024;
+
+} // namespace
+
+
+class RunReader final : public ClientStream::Owner {
+public:
+    RunReader(ngx_http_request_t *r, ngx_http_cli_gateway_main_conf_t *gmcf,
+              ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
+              std::uint64_t from);
+    ~RunReader();
+
+    RunReader(const RunReader &) = delete;
+    RunReader &operator=(const RunReader &) = delete;
+
+    ngx_int_t begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
+                    ngx_msec_t keepalive);
+    void on_poll();
+    void on_free() { delete this; }
+
+    ngx_log_t *log() override;
+    void on_exception() override;
+    void on_stream_writable() override { poll(); }
+    void on_stream_failed() override;
+    void on_stream_released() override;
+
+    struct Link {
+        ngx_queue_t   queue;    /* in ngx_http_cli_gateway_main_conf_t */
+        RunReader    *reader;
+    };
+
+    Link          link;
+
+private:
+    void poll();
+    bool take(std::string &log, std::uint64_t from);
+    void finish(const char *error);
+    bool sending() const { return stream_ && stream_->attached(); }
+    void free_when_done();
+
+    ngx_log_t                           log_;
+    ngx_http_cli_gateway_runs_zone_t   *rz_;
+    BlockPool                          &blocks_;
+    std::string                         id_;
+    std::uint64_t                       offset_;      /* next log byte */
+    std::uint64_t                       lost_from_ = 0;
+    bool                                resync_ = false;
+    bool                                ending_ = false;
+    BlockWriter                         events_;
+    std::unique_ptr<ClientStream>       stream_;
+
+    ngx_event_t   poll_ev_;
+    ngx_event_t   free_ev_;
+};
+
+
+namespace {
+
+void
+reader_poll_handler(ngx_event_t *ev)
+{
+    RunReader  *reader = (RunReader *) ev->data;
+
+    guarded(*reader, [&] { reader->on_poll(); });
+}
+
+
+void
+reader_free_handler(ngx_event_t *ev)
+{
+    ((RunReader *) ev->data)->on_free();
+}
+
+} // namespace
+
+
+RunReader::RunReader(ngx_http_request_t *r,
+    ngx_http_cli_gateway_main_conf_t *gmcf,
+    ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
+    std::uint64_t from)
+    : log_(*r->connection->log), rz_(rz), blocks_(*gmcf->blocks), id_(id),
+      offset_(from), events_(*gmcf->blocks)
+{
+    log_.handler = NULL;
+    log_.data = NULL;
+    log_.action = NULL;
+
+    /* a stream of a live run holds a gracefully exiting worker, as runs do */
+    init_timer(poll_ev_, reader_poll_handler, this, &log_, false);
+    init_timer(free_ev_, reader_free_handler, this, &log_, false);
+
+    link.reader = this;
+    ngx_queue_insert_tail(&gmcf->readers, &link.queue);
+}
+
+
+RunReader::~RunReader()
+{
+    del_timers({ &poll_ev_ });
+
+    if (free_ev_.posted) {
+        ngx_delete_posted_event(&free_ev_);
+    }
+
+    if (poll_ev_.posted) {
+        ngx_delete_posted_event(&poll_ev_);
+    }
+
+    ngx_queue_remove(&link.queue);
+}
+
+
+ngx_log_t *
+RunReader::log()
+{
+    return sending() ? stream_->request()->connection->log : &log_;
+}
+
+
+ngx_int_t
+RunReader::begin(ngx_http_request_t *r, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_msec_t keepalive)
+{
+    ngx_int_t  rc;
+
+    stream_.reset(new ClientStream(*this, r, ctx, events_, blocks_,
+                                   keepalive));
+
+    if (stream_->attach() != NGX_OK) {
+        stream_->detach();
+        return NGX_ERROR;
+    }
+
+    rc = stream_->start();
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        stream_->detach();
+        return rc;
+    }
+
+    stream_->stream();
+    poll();
+
+    return NGX_DONE;
+}
+
+
+void
+RunReader::on_poll()
+{
+    poll();
+}
+
+
+/*
+ * What the log has beyond offset_, whole events only, to the client; the
+ * stream ends after the run's last event.
+ */
+
+void
+RunReader::poll()
+{
+    bool                             found, exited, ok;
+    RingRead                         read;
+    std::string                      log;
+    ngx_http_cli_gateway_run_rec_t  *rec;
+
+    if (ending_ || !sending() || stream_->blocked()) {
+        return;
+    }
+
+    ngx_shmtx_lock(&rz_->shpool->mutex);
+
+    rec = ngx_http_cli_gateway_runs_find(rz_, id_);
+    found = rec != NULL;
+    exited = found && rec->exited;
+    ok = false;
+
+    if (found) {
+        rec->reader_seen = ngx_current_msec;
+
+        try {
+            ok = ring_read(rec->ring, offset_, reader_slice, log, read);
+
+        } catch (...) {
+            ngx_shmtx_unlock(&rz_->shpool->mutex);
+            throw;
+        }
+    }
+
+    ngx_shmtx_unlock(&rz_->shpool->mutex);
+
+    if (!found || !ok) {
+        /* the record expired, or made room for others, while we read */
+        finish("Run expired");
+        return;
+    }
+
+    bool more = take(log, read.from);
+
+    if (stream_->send(false) == NGX_ERROR) {
+        stream_->fail();
+        return;
+    }
+
+    if (exited && offset_ == read.head && !resync_) {
+        finish(nullptr);
+        return;
+    }
+
+    if (stream_->blocked()) {
+        /* on_stream_writable() polls again */
+        return;
+    }
+
+    if (more) {
+        ngx_post_event(&poll_ev_, &ngx_posted_events);
+
+    } else {
+        ngx_add_timer(&poll_ev_, reader_poll);
+    }
+}
+
+
+/*
+ * log holds the log from byte from on. Its whole events go to the client;
+ * bytes lost before them are reported first. True if there may be more.
+ */
+
+bool
+RunReader::take(std::string &log, std::uint64_t from)
+{
+    std::size_t  start = 0, end;
+
+    if (from > offset_ && !resync_) {
+        /* overwritten before we read them: a gap, from here */
+        resync_ = true;
+        lost_from_ = offset_;
+    }
+
+    if (resync_) {
+        /* the first bytes may be the rest of an event: the next one */
+        start = first_event_end(log);
+
+        if (start == std::string::npos) {
+            offset_ = from + log.size();
+            return log.size() == reader_slice;
+        }
+
+        offset_ = from + start;
+        resync_ = false;
+
+        sse_append_gap(events_, offset_ - lost_from_, offset_);
+
+        ngx_log_error(NGX_LOG_INFO, this->log(), 0,
+                      "cli_gateway: run %s: %uL bytes of its log were lost "
+                      "to a reattached stream", id_.c_str(),
+                      offset_ - lost_from_);
+    }
+
+    end = last_event_end(log);
+
+    if (end <= start) {
+        /* an event larger than a slice goes in pieces */
+        end = log.size() == reader_slice ? log.size() : start;
+    }
+
+    events_.append(log.data() + start, end - start);
+    offset_ = from + end;
+
+    return log.size() == reader_slice;
+}
+
+
+/* The last of the stream: with error, an event saying why it ends early */
+
+void
+RunReader::finish(const char *error)
+{
+    ending_ = true;
+    del_timers({ &poll_ev_ });
+
+    if (error) {
+        sse_append_error(events_, error);
+    }
+
+    if (stream_->send(true) == NGX_ERROR) {
+        stream_->fail();
+        return;
+    }
+
+    if (!stream_->blocked()) {
+        stream_->complete();
+        return;
+    }
+
+    /* on_stream_writable() completes it once sent */
+}
+
+
+void
+RunReader::on_stream_failed()
+{
+    ending_ = true;
+    del_timers({ &poll_ev_ });
+}
+
+
+void
+RunReader::on_stream_released()
+{
+    free_when_done();
+}
+
+
+void
+RunReader::on_exception()
+{
+    if (sending()) {
+        stream_->fail();
+    }
+
+    free_when_done();
+}
+
+
+void
+RunReader::free_when_done()
+{
+    if (!sending() && !(stream_ && stream_->holds_buffers())
+        && !free_ev_.posted)
+    {
+        ngx_post_event(&free_ev_, &ngx_posted_events);
+    }
+}
+
+} // namespace cligw
+
+
+using cligw::RunReader;
+
+
+static ngx_int_t ngx_http_cli_gateway_runs_reply(ngx_http_request_t *r,
+    ngx_uint_t status, std::string_view json);
+static ngx_int_t ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id);
+static ngx_int_t ngx_http_cli_gateway_runs_not_allowed(ngx_http_request_t *r,
+    const char *allow);
+static ngx_int_t ngx_http_cli_gateway_runs_not_found(ngx_http_request_t *r);
+static bool ngx_http_cli_gateway_last_event_id(ngx_http_request_t *r,
+    std::uint64_t &id, bool &given);
+
+
+ngx_int_t
+ngx_http_cli_gateway_runs_api(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_str_t *path)
+{
+    std::string                        json;
+    std::string_view                   rest, id;
+    ngx_http_cli_gateway_run_rec_t    *rec;
+    ngx_http_cli_gateway_runs_zone_t  *rz;
+
+    rz = ngx_http_cli_gateway_runs_conf(glcf->runs);
+    rest = std::string_view((char *) path->data, path->len);
+
+    if (rest == "/runs" || rest == "/runs/") {
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            return ngx_http_cli_gateway_runs_not_allowed(r, "GET, HEAD");
+        }
+
+        return ngx_http_cli_gateway_runs_reply(r, NGX_HTTP_OK,
+                   ngx_http_cli_gateway_runs_list(rz, &ctx->user));
+    }
+
+    if (rest.substr(0, 6) != "/runs/") {
+        return ngx_http_cli_gateway_runs_not_found(r);
+    }
+
+    id = rest.substr(6);
+    rest = {};
+
+    std::size_t slash = id.find('/');
+
+    if (slash != std::string_view::npos) {
+        rest = id.substr(slash);
+        id = id.substr(0, slash);
+    }
+
+    if (id.empty() || id.size() > NGX_HTTP_CLI_GATEWAY_RUN_ID_MAX
+        || !(rest.empty() || rest == "/events"))
+    {
+        return ngx_http_cli_gateway_runs_not_found(r);
+    }
+
+    if (rest == "/events") {
+        if (r->method != NGX_HTTP_GET) {
+            return ngx_http_cli_gateway_runs_not_allowed(r, "GET");
+        }
+
+        return ngx_http_cli_gateway_runs_events(r, glcf, ctx, rz, id);
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE))) {
+        return ngx_http_cli_gateway_runs_not_allowed(r, "GET, HEAD, DELETE");
+    }
+
+    ngx_uint_t status = NGX_HTTP_OK;
+
+    ngx_shmtx_lock(&rz->shpool->mutex);
+
+    rec = ngx_http_cli_gateway_runs_find(rz, id);
+
+    if (rec && !ngx_http_cli_gateway_runs_owned(rec, &ctx->user)) {
+        rec = NULL;
+    }
+
+    if (rec && r->method == NGX_HTTP_DELETE) {
+        if (rec->exited) {
+            status = NGX_HTTP_CONFLICT;
+
+        } else {
+            /* the program's worker stops it at its next poll */
+            rec->cancel = 1;
+            status = NGX_HTTP_ACCEPTED;
+        }
+    }
+
+    try {
+        if (rec) {
+            json = ngx_http_cli_gateway_runs_json(rz, rec);
+        }
+
+    } catch (...) {
+        ngx_shmtx_unlock(&rz->shpool->mutex);
+        throw;
+    }
+
+    ngx_shmtx_unlock(&rz->shpool->mutex);
+
+    if (rec == NULL) {
+        return ngx_http_cli_gateway_runs_not_found(r);
+    }
+
+    if (status == NGX_HTTP_CONFLICT) {
+        return ngx_http_cli_gateway_send_error(r, NGX_HTTP_CONFLICT,
+                   "conflict", "Run has already exited");
+    }
+
+    if (status == NGX_HTTP_ACCEPTED) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cli_gateway: user \"%V\" cancels run %V",
+                      &ctx->log_user, &rec->sn.str);
+    }
+
+    return ngx_http_cli_gateway_runs_reply(r, status, json);
+}
+
+
+static ngx_int_t
+ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
+    ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
+    ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id)
+{
+    bool                               given, owned, valid;
+    ngx_int_t                          rc;
+    RunReader                         *reader;
+    std::uint64_t                      from;
+    ngx_http_cli_gateway_run_rec_t    *rec;
+    ngx_http_cli_gateway_main_conf_t  *gmcf;
+
+    if (!ngx_http_cli_gateway_last_event_id(r, from, given)) {
+        return ngx_http_cli_gateway_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "bad_request", "Last-Event-ID is not an event id");
+    }
+
+    ngx_shmtx_lock(&rz->shpool->mutex);
+
+    rec = ngx_http_cli_gateway_runs_find(rz, id);
+    owned = rec && ngx_http_cli_gateway_runs_owned(rec, &ctx->user);
+    valid = owned && cligw::ring_is_event_end(rec->ring, from);
+
+    ngx_shmtx_unlock(&rz->shpool->mutex);
+
+    if (!owned) {
+        return ngx_http_cli_gateway_runs_not_found(r);
+    }
+
+    if (!valid) {
+        return ngx_http_cli_gateway_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "bad_request",
+                   "Last-Event-ID does not name an event of this run");
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    gmcf = (ngx_http_cli_gateway_main_conf_t *)
+               ngx_http_get_module_main_conf(r, ngx_http_cli_gateway_module);
+
+    reader = new RunReader(r, gmcf, rz, id, from);
+
+    try {
+        rc = reader->begin(r, ctx, glcf->keepalive);
+
+    } catch (...) {
+        delete reader;
+        throw;
+    }
+
+    if (rc != NGX_DONE) {
+        delete reader;
+        return rc;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cli_gateway: user \"%V\" reattached to run %*s from "
+                  "byte %uL", &ctx->log_user, id.size(), id.data(), from);
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_cli_gateway_runs_reply(ngx_http_request_t *r, ngx_uint_t status,
+    std::string_view json)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = json.size();
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_http_cli_gateway_add_header(r, "Cache-Control", "no-store")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_cli_gateway_send_body(r, json);
+}
+
+
+static ngx_int_t
+ngx_http_cli_gateway_runs_not_allowed(ngx_http_request_t *r,
+    const char *allow)
+{
+    if (ngx_http_cli_gateway_add_header(r, "Allow", allow) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cli_gateway_send_error(r, NGX_HTTP_NOT_ALLOWED,
+               "method_not_allowed",
+               std::string("Method not allowed, use ") + allow);
+}
+
+
+static ngx_int_t
+ngx_http_cli_gateway_runs_not_found(ngx_http_request_t *r)
+{
+    return ngx_http_cli_gateway_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                           "Run not found");
+}
+
+
+/* Last-Event-ID: false if it is there and not a number; given if there */
+
+static bool
+ngx_http_cli_gateway_last_event_id(ngx_http_request_t *r, std::uint64_t &id,
+    bool &given)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    id = 0;
+    given = false;
+
+    part = &r->headers_in.headers.part;
+    h = (ngx_table_elt_t *) part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return true;
+            }
+
+            part = part->next;
+            h = (ngx_table_elt_t *) part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof("Last-Event-ID") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Last-Event-ID",
+                               h[i].key.len) != 0)
+        {
+            continue;
+        }
+
+        if (given || h[i].value.len == 0 || h[i].value.len > 19) {
+            return false;
+        }
+
+        for (ngx_uint_t k = 0; k < h[i].value.len; k++) {
+            u_char c = h[i].value.data[k];
+
+            if (c < '0' || c > '9') {
+                return false;
+            }
+
+            id = id * 10 + (c - '0');
+        }
+
+        given = true;
+    }
+}
+
+
+void
+ngx_http_cli_gateway_stop_all_readers(ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    ngx_queue_t  *q;
+
+    while (!ngx_queue_empty(&gmcf->readers)) {
+        q = ngx_queue_head(&gmcf->readers);
+        delete reinterpret_cast<RunReader::Link *>(q)->reader;
+    }
+}

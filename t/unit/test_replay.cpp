@@ -1,0 +1,151 @@
+/*
+ * Copyright (C) 2026 Seed 79e7e746 maintainers
+ */
+
+// Numbered events and the replay ring of runs kept in a zone.
+
+#include "unit.hpp"
+
+#include <vector>
+
+#include "cligw/replay.hpp"
+#include "cligw/sse.hpp"
+
+using namespace cligw;
+
+// A log written through EventIds: every id is the offset after its event.
+static void test_event_ids(void **)
+{
+    std::string log;
+    EventIds<std::string> ids(log, 0);
+
+    sse_append_started(ids, 42, "edge1-00000000000000ff");
+    std::string first =
+        "event: cli\ndata: {\"type\":\"started\",\"pid\":42,"
+        "\"run_id\":\"edge1-00000000000000ff\"}\nid: 87\n\n";
+    assert_bytes_equal(log, first);
+    assert_int_equal(log.size(), 87);
+
+    sse_append_line(ids, StreamKind::out, "a");
+    sse_append_lines(ids, StreamKind::err, "b\r\nc\n");
+    sse_append_error(ids, "Cancelled");
+    sse_append_exit_code(ids, -1);
+
+    // each id line names the offset right after its event
+    std::size_t at = 0, events = 0;
+    while (at < log.size()) {
+        std::size_t end = log.find("\n\n", at) + 2;
+        std::size_t id = log.rfind("\nid: ", end) + 5;
+        assert_true(id > at);
+        assert_int_equal(std::stoull(log.substr(id)), end);
+        at = end;
+        events++;
+    }
+    assert_int_equal(events, 6);
+    assert_int_equal(ids.offset(), log.size());
+
+    // the same bytes as unnumbered events, but for the id lines
+    std::string plain;
+    sse_append_lines(plain, StreamKind::err, "b\r\nc\n");
+    assert_true(log.find("event: cli\ndata: {\"type\":\"stderr\",\"data\":\"b\\n\"}\nid: ")
+                != std::string::npos);
+    assert_true(plain.find("\nid: ") == std::string::npos);
+
+    // an id whose own line carries it past a power of ten
+    std::string pad;
+    EventIds<std::string> near(pad, 100 - 10 - 41);
+    sse_append_line(near, StreamKind::out, "x");
+    assert_int_equal(near.offset(), 100 - 10 - 41 + pad.size());
+    assert_true(pad.find("\nid: " + std::to_string(near.offset()) + "\n\n")
+                != std::string::npos);
+
+    std::string gap;
+    sse_append_gap(gap, 1200, 4096);
+    assert_bytes_equal(gap, "event: cli\ndata: {\"type\":\"gap\",\"lost_bytes\":1200}\nid: 4096\n\n");
+}
+
+static void test_ring(void **)
+{
+    std::vector<char> mem(16);
+    ReplayRing ring = { mem.data(), mem.size(), 0, 0 };
+    std::string out;
+    RingRead read;
+
+    ring_write(ring, "0123456789", 10);
+    assert_true(ring_read(ring, 0, 100, out, read));
+    assert_bytes_equal(out, "");            // not published yet
+    ring_publish(ring);
+
+    assert_true(ring_read(ring, 3, 100, out, read));
+    assert_bytes_equal(out, "3456789");
+    assert_int_equal(read.from, 3);
+    assert_int_equal(read.head, 10);
+    assert_false(ring_read(ring, 11, 100, out, read));
+
+    // past the ring's size: the oldest bytes are gone, reads start later
+    ring_write(ring, "abcdefghij", 10);
+    ring_publish(ring);
+    out.clear();
+    assert_true(ring_read(ring, 0, 100, out, read));
+    assert_int_equal(read.from, 4);
+    assert_bytes_equal(out, "456789abcdefghij");
+
+    out.clear();
+    assert_true(ring_read(ring, 6, 5, out, read));
+    assert_bytes_equal(out, "6789a");
+
+    // a write larger than the ring keeps its end
+    ring_write(ring, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 26);
+    ring_publish(ring);
+    out.clear();
+    assert_true(ring_read(ring, 0, 100, out, read));
+    assert_int_equal(read.from, 46 - 16);
+    assert_bytes_equal(out, "KLMNOPQRSTUVWXYZ");
+
+    // moved to a larger ring, then a smaller one: offsets stay
+    std::vector<char> big(64), small(8);
+    ring_move(ring, big.data(), big.size());
+    ring_write(ring, "12", 2);
+    ring_publish(ring);
+    out.clear();
+    assert_true(ring_read(ring, 40, 100, out, read));
+    assert_bytes_equal(out, "UVWXYZ12");
+    ring_move(ring, small.data(), small.size());
+    out.clear();
+    assert_true(ring_read(ring, 0, 100, out, read));
+    assert_int_equal(read.from, 40);
+    assert_bytes_equal(out, "UVWXYZ12");
+}
+
+static void test_event_ends(void **)
+{
+    std::vector<char> mem(64);
+    ReplayRing ring = { mem.data(), mem.size(), 0, 0 };
+    std::string log = "event: a\n\nevent: b\n\n";
+
+    ring_write(ring, log.data(), log.size());
+    ring_publish(ring);
+
+    assert_true(ring_is_event_end(ring, 0));
+    assert_true(ring_is_event_end(ring, 10));
+    assert_true(ring_is_event_end(ring, 20));
+    assert_false(ring_is_event_end(ring, 9));
+    assert_false(ring_is_event_end(ring, 21));
+
+    assert_int_equal(first_event_end(log), 10);
+    assert_int_equal(first_event_end(log, 10), 20);
+    assert_int_equal(first_event_end("no end"), std::string::npos);
+    assert_int_equal(last_event_end(log), 20);
+    assert_int_equal(last_event_end("event: a\n\nevent"), 10);
+    assert_int_equal(last_event_end("event"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_ids),
+        cmocka_unit_test(test_ring),
+        cmocka_unit_test(test_event_ends),
+    };
+    return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
+}
