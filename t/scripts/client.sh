@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/common.inc"
 
 lib="$(dirname "$0")/../lib"
-runs_port=${TEST_NGINX_CLIENT_RUNS_PORT:-1981}
+runs_port=${TEST_NGINX_CLIENT_RUNS_PORT:-1978}
 proxy_port=$((runs_port + 1))
 conf_http="cli_gateway_max_running 8;
     cli_gateway_runs_zone zone=runs:1m replay=4k;
