@@ -13,8 +13,9 @@
 // BUILD/browser, or where examples/prepare puts it when nginx's workers
 // cannot reach the checkout), CHROMIUM (default /usr/bin/chromium),
 // TEST_NGINX_BROWSER_PORT (default 1994; the demo auth service takes the
-// next one, the server with runs the one after), CONSOLE_SCREENSHOT
-// (default BUILD/browser/console.png).
+// next one, the server with runs the one after, a proxy that cuts its
+// connections the next), CONSOLE_SCREENSHOT (default
+// BUILD/browser/console.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -421,6 +422,37 @@ test('runs: Detach leaves the run going; Attach in the panel shows it from its s
                      { state: 'exited', text: 'exit 0', exitCode: '0' });
     assert.deepEqual(await lines('command', runsPage), ['> stream 4 0.5\n']);
     assert.deepEqual(await lines('stdout', runsPage), tickLines(4));
+});
+
+test('runs: a connection cut in the middle is taken up again with Last-Event-ID, each line once', async () => {
+    // the page through a proxy that cuts its first stream 400 bytes after
+    // its Content-Type header (console.js has the words too, not the header)
+    const proxyPort = port + 3;
+    const proxy = spawn('python3', [path.join(here, '../lib/cut-proxy.py'),
+                                    '--after', '\r\nContent-Type: text/event-stream\r\n',
+                                    String(proxyPort), String(port + 2), '400', '1'],
+                        { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => proxy.stdout.once('data', resolve));
+    const p = await browser.newPage();
+    p.setDefaultTimeout(15000);
+    const resumed = [];
+    p.on('request', (r) => {
+        if (r.url().endsWith('/events')) {
+            resumed.push(r.headers()['last-event-id']);
+        }
+    });
+    try {
+        await p.goto(`http://127.0.0.1:${proxyPort}/console/`);
+        await runCommand('stream 8 0.25', {}, p);
+        assert.deepEqual(await finished(p),
+                         { state: 'exited', text: 'exit 0', exitCode: '0' });
+        assert.deepEqual(await lines('stdout', p), tickLines(8));
+        assert.equal(resumed.length, 1, 'one reattach');
+        assert.match(resumed[0], /^[1-9][0-9]*$/);
+    } finally {
+        await p.close();
+        proxy.kill();
+    }
 });
 
 // starts a run on the gateway with runs from outside the page, and goes

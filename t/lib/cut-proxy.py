@@ -1,61 +1,115 @@
 #!/usr/bin/env python3
 # Copyright (C) 2026 Seed 79e7e746 maintainers
 
-"""A TCP proxy that breaks connections, for t/scripts/client.sh: it passes
-connections on 127.0.0.1:PORT to 127.0.0.1:TARGET, and cuts each of the
-first CUTS of them (closes both sides, as a dropped link would) once BYTES
-bytes of the answer have reached the client. The next SERVE connections
-(default: any number) pass whole; after them it stops listening, so that
-a client trying again finds nothing there. Prints "ready" when it listens
-and one line "cut N" to stderr for each connection it cuts.
+"""A TCP proxy that breaks connections, for t/scripts/client.sh and the
+browser test: it passes connections on 127.0.0.1:PORT to 127.0.0.1:TARGET,
+and cuts the first CUTS of them (closes both sides, as a dropped link
+would) once BYTES bytes of the answer have reached the client. The next
+SERVE connections (default: any number) pass whole; after them it stops
+listening, so that a client trying again finds nothing there.
 
-usage: cut-proxy.py PORT TARGET BYTES CUTS [SERVE]"""
+With --after MARKER, the bytes are counted from the first MARKER in an
+answer (e.g. "text/event-stream"), and a connection whose answers never
+have one passes whole and does not count: a browser sends its POST on a
+connection that has carried other requests first. Prints "ready" when it
+listens.
+
+usage: cut-proxy.py [--after MARKER] PORT TARGET BYTES CUTS [SERVE]"""
 
 import socket
 import sys
 import threading
 
 
-def pipe(src, dst, limit, done):
-    """Copies src to dst, at most limit bytes (None: all), then closes
-    both; done is set once either direction stops."""
-    sent = 0
-    try:
-        while limit is None or sent < limit:
-            want = 65536 if limit is None else min(65536, limit - sent)
-            data = src.recv(want)
-            if not data:
-                break
-            dst.sendall(data)
-            sent += len(data)
-    except OSError:
-        pass
-    done.set()
-    for s in (src, dst):
+class Cuts:
+    """How many connections are still to be cut."""
+
+    def __init__(self, n):
+        self.left = n
+        self.lock = threading.Lock()
+
+    def take(self):
+        with self.lock:
+            if self.left <= 0:
+                return False
+            self.left -= 1
+            return True
+
+
+def shut(*socks):
+    for s in socks:
         try:
             s.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
 
 
-def serve(client, target, limit):
+def forward(src, dst):
+    """The client's side: copies src to dst until either side stops."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    shut(src, dst)
+
+
+def answer(upstream, client, limit, marker, cuts):
+    """The answer's side: copies upstream to client; once this connection
+    is to be cut (from its start, or from the marker on), stops after
+    limit bytes and closes both."""
+    left = limit if marker is None and cuts.take() else None
+    seen = b""           # the end of what passed: a marker may be split
+    try:
+        while left is None or left > 0:
+            data = upstream.recv(65536 if left is None else min(65536, left))
+            if not data:
+                break
+            if left is None and marker is not None:
+                seen += data
+                at = seen.find(marker)
+                if at < 0:
+                    seen = seen[1 - len(marker):]
+                elif cuts.take():
+                    # the bytes after the marker, all in data, count
+                    after = len(seen) - at - len(marker)
+                    keep = len(data) - max(0, after - limit)
+                    data, left = data[:keep], max(0, limit - after)
+                    marker = None
+                else:
+                    marker = None       # no cuts left: passes whole
+            elif left is not None:
+                left -= len(data)
+            client.sendall(data)
+    except OSError:
+        pass
+    shut(upstream, client)
+
+
+def serve(client, target, limit, marker, cuts):
     try:
         upstream = socket.create_connection(("127.0.0.1", target))
     except OSError:
         client.close()
         return
-    done = threading.Event()
-    threading.Thread(target=pipe, args=(client, upstream, None, done),
-                     daemon=True).start()
-    pipe(upstream, client, limit, done)
-    done.wait()
+    t = threading.Thread(target=forward, args=(client, upstream), daemon=True)
+    t.start()
+    answer(upstream, client, limit, marker, cuts)
+    t.join()
     client.close()
     upstream.close()
 
 
 def main():
-    port, target, limit, cuts = (int(a) for a in sys.argv[1:5])
-    serve_more = int(sys.argv[5]) if len(sys.argv) > 5 else None
+    args = sys.argv[1:]
+    marker = None
+    if args[:1] == ["--after"]:
+        marker, args = args[1].encode(), args[2:]
+    port, target, limit, n_cuts = (int(a) for a in args[:4])
+    serve_more = int(args[4]) if len(args) > 4 else None
 
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -63,16 +117,14 @@ def main():
     listener.listen(16)
     print("ready", flush=True)
 
-    n = 0
+    cuts = Cuts(n_cuts)
+    accepted = 0
     threads = []
-    while serve_more is None or n < cuts + serve_more:
+    while serve_more is None or accepted < n_cuts + serve_more:
         client, _ = listener.accept()
-        n += 1
-        cut = n <= cuts
-        if cut:
-            print("cut %d" % n, file=sys.stderr, flush=True)
+        accepted += 1
         t = threading.Thread(target=serve,
-                             args=(client, target, limit if cut else None))
+                             args=(client, target, limit, marker, cuts))
         t.start()
         threads.append(t)
     listener.close()
