@@ -245,7 +245,10 @@ code=$?
 id=$(sed -n 's/.* run \([^ ]*\) keeps going.*/\1/p' "$root/err")
 check "Ctrl-C exits 130 and names the run for attach" \
       '[ "$code" -eq 130 ] && [ -n "$id" ] && grep -q "cli-gateway-client attach $id" "$root/err"'
-sleep 0.3
+for _ in $(seq 30); do
+    rrun ps | grep -q "^$id  *detached " && break
+    sleep 0.1
+done
 check "the run goes on without its client (detach=)" \
       'rrun ps | grep -q "^$id  *detached "'
 rrun cancel "$id" > /dev/null
