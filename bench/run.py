@@ -7,6 +7,7 @@ usage: bench/run.py BUILD_DIR NGINX_BINARY MODULE_SO FLOOR_BINARY
 
 In one run on this machine, the same work goes to
   module      the module in nginx
+  module+runs the same with cli_gateway_runs (ids, a log kept for replay)
   node+nginx  bench/gateway.js (Node's stdlib) behind nginx proxy_pass,
               buffering off
   node        the same Node gateway, direct
@@ -43,15 +44,16 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 RESULTS = None          # main(): BENCH_RESULTS or BUILD_DIR/bench/results
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PORTS = {"module": 18081, "node+nginx": 18082, "node": 18083,
-         "fcgiwrap": 18084}
+         "fcgiwrap": 18084, "module+runs": 18085}
 NODE_PORT = PORTS["node"]
-GATEWAYS = ["module", "node+nginx", "node", "fcgiwrap"]
+GATEWAYS = ["module", "module+runs", "node+nginx", "node", "fcgiwrap"]
 COLUMNS = GATEWAYS + ["floor"]
 
 SHORT_ARGS = ["1", "10"]
 STREAM_LINES = 300000
 STARTED_RUNS = 300
-IDLE = {"module": 1000, "node+nginx": 1000, "node": 1000, "fcgiwrap": 100}
+IDLE = {"module": 1000, "module+runs": 1000, "node+nginx": 1000,
+        "node": 1000, "fcgiwrap": 100}
 FCGI_CHILDREN = 128     # fcgiwrap serves one request per child
 IDLE_SLEEP = "30"       # the idle program; streams are closed long before
 PR_SET_CHILD_SUBREAPER = 36
@@ -85,6 +87,13 @@ http {{
 {module_locations}
     }}
 
+    cli_gateway_runs_zone zone=bench_runs:64m replay=1m keep=10m;
+
+    server {{
+        listen 127.0.0.1:{p_runs} backlog=4096;
+{runs_locations}
+    }}
+
     server {{
         listen 127.0.0.1:{p_proxy} backlog=4096;
         location / {{
@@ -106,6 +115,13 @@ MODULE_LOCATION = """
         location = {path} {{
             cli_gateway {program};
             cli_gateway_admin_claim $http_x_role admin;
+        }}"""
+
+RUNS_LOCATION = """
+        location {path} {{
+            cli_gateway {program};
+            cli_gateway_admin_claim $http_x_role admin;
+            cli_gateway_runs bench_runs;
         }}"""
 
 FCGI_LOCATION = """
@@ -229,6 +245,9 @@ class Servers:
         module_locations = "".join(
             MODULE_LOCATION.format(path=p, program=prog)
             for p, prog in PROGRAMS.items())
+        runs_locations = "".join(
+            RUNS_LOCATION.format(path=p, program=prog)
+            for p, prog in PROGRAMS.items())
         fcgi_locations = "".join(
             FCGI_LOCATION.format(path=p, program=prog, run=self.run,
                                  bench=BENCH)
@@ -238,6 +257,7 @@ class Servers:
             user="user root;" if os.getuid() == 0 else "",
             p_module=PORTS["module"], p_proxy=PORTS["node+nginx"],
             p_fcgi=PORTS["fcgiwrap"], module_locations=module_locations,
+            p_runs=PORTS["module+runs"], runs_locations=runs_locations,
             fcgi_locations=fcgi_locations)
         conf_path = os.path.join(self.run, "nginx.conf")
         with open(conf_path, "w") as f:
@@ -280,7 +300,7 @@ class Servers:
 
     def roots(self, gateway):
         """The processes under which a gateway works."""
-        if gateway == "module":
+        if gateway in ("module", "module+runs"):
             return self.workers()
         if gateway == "node":
             return [self.node.pid]
@@ -363,6 +383,9 @@ def same_bytes(port):
     script = ("printf 'plain\\n\\\\ \"q\" \\t tab\\001\\037\\r\\n"
               "bad \\377 byte \\342\\202\\254\\nno newline'; exit 3")
     body, _, _ = fetch(port, "/sh", ["-c", script])
+    # with runs: the same but for the run id and the id lines
+    body = re.sub(rb',"run_id":"[^"]*"', b"", body)
+    body = re.sub(rb"\nid: \d+\n\n", b"\n\n", body)
     return re.sub(rb'"pid":\d+', b'"pid":0', body)
 
 
@@ -404,8 +427,8 @@ def stream(servers, gateway):
     # checked once: every line there, the right end
     body, _, _ = fetch(port, "/seq", ["1", str(STREAM_LINES)])
     lines = body.count(b'"type":"stdout"')
-    if lines != STREAM_LINES or not body.endswith(
-            b'{"type":"exit_code","code":0}\n\n'):
+    if lines != STREAM_LINES or not re.search(
+            rb'\{"type":"exit_code","code":0\}\n(id: \d+\n)?\n\Z', body):
         raise SystemExit("bench: %s streamed %d lines" % (gateway, lines))
     times, nbytes = [], 0
     meter = CpuMeter(lambda: servers.roots(gateway))
@@ -546,12 +569,14 @@ def report(results, idle_counts, desc):
     def value(key, gw):
         return results.get(gw, {}).get(key)
 
-    header = ["workload", "metric"] + COLUMNS + ["module / node+nginx",
+    header = ["workload", "metric"] + COLUMNS + ["module+runs / module",
+                                                 "module / node+nginx",
                                                  "module / floor"]
     rows = []
     for key, workload, metric, unit, _ in METRICS:
         row = [workload, "%s (%s)" % (metric, unit)]
         row += [fmt(value(key, gw)) for gw in COLUMNS]
+        row.append(ratio(value(key, "module+runs"), value(key, "module")))
         row.append(ratio(value(key, "module"), value(key, "node+nginx")))
         row.append(ratio(value(key, "module"), value(key, "floor")))
         rows.append(row)

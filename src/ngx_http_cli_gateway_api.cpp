@@ -73,6 +73,7 @@ private:
     std::uint64_t                       offset_;      /* next log byte */
     std::uint64_t                       lost_from_ = 0;
     bool                                resync_ = false;
+    ngx_uint_t                          polls_ = 0;
     bool                                ending_ = false;
     BlockWriter                         events_;
     std::unique_ptr<ClientStream>       stream_;
@@ -206,6 +207,13 @@ RunReader::poll()
 
     if (found) {
         rec->reader_seen = ngx_current_msec;
+
+        /* about once a second: is the program's worker still there? */
+        if (++polls_ % 40 == 0
+            && ngx_http_cli_gateway_runs_orphaned(rec, this->log()))
+        {
+            exited = true;
+        }
 
         try {
             ok = ring_read(rec->ring, offset_, reader_slice, log, read);

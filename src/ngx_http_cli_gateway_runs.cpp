@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "cligw/json_writer.hpp"
+#include "cligw/sse.hpp"
 
 
 /* a new run's ring; it doubles as the output needs, up to replay */
@@ -39,7 +40,7 @@ static void ngx_http_cli_gateway_runs_free(
     ngx_http_cli_gateway_run_rec_t *rec);
 static void ngx_http_cli_gateway_runs_resize(
     ngx_http_cli_gateway_runs_zone_t *rz,
-    ngx_http_cli_gateway_run_rec_t *rec, size_t size);
+    ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict);
 
 
 static ngx_str_t  ngx_http_cli_gateway_ledger_zone_name =
@@ -508,19 +509,59 @@ ngx_http_cli_gateway_runs_expire(ngx_http_cli_gateway_runs_zone_t *rz,
             continue;
         }
 
-        /* a worker that died (the ledger stops its programs) ended it */
-        if (rec->worker != ngx_pid && kill(rec->worker, 0) == -1
-            && ngx_errno == NGX_ESRCH)
-        {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "cli_gateway: run %V ended with its worker %P",
-                          &rec->sn.str, rec->worker);
-
-            rec->exited = 1;
-            rec->exit_code = -1;
-            rec->ended_at = now;
-        }
+        ngx_http_cli_gateway_runs_orphaned(rec, log);
     }
+}
+
+
+namespace {
+
+/* the ring as an Out of the SSE encoder */
+struct RingOut {
+    cligw::ReplayRing  &ring;
+
+    void append(const char *p, std::size_t n)
+    {
+        cligw::ring_write(ring, p, n);
+    }
+};
+
+} // namespace
+
+
+/*
+ * With the mutex: a run whose worker died (the ledger stops its program)
+ * ends here, its log with it, for the streams still reading it.
+ */
+
+bool
+ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
+    ngx_log_t *log)
+{
+    if (rec->exited || rec->worker == ngx_pid || kill(rec->worker, 0) == 0
+        || ngx_errno != NGX_ESRCH)
+    {
+        return false;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "cli_gateway: run %V ended with its worker %P",
+                  &rec->sn.str, rec->worker);
+
+    /* no writer is left: ours are the log's next bytes */
+    RingOut out = { rec->ring };
+    cligw::EventIds<RingOut> ids(out, rec->ring.writing);
+
+    cligw::sse_append_error(ids, "nginx worker exited");
+    cligw::sse_append_exit_code(ids, -1);
+    cligw::ring_publish(rec->ring);
+
+    rec->exited = 1;
+    rec->client = 0;
+    rec->exit_code = -1;
+    rec->ended_at = ngx_time();
+
+    return true;
 }
 
 
@@ -555,20 +596,24 @@ ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
     size = ngx_min(ngx_align(size, ngx_pagesize), rec->replay);
 
     ngx_shmtx_lock(&rz->shpool->mutex);
-    ngx_http_cli_gateway_runs_resize(rz, rec, size);
+    ngx_http_cli_gateway_runs_resize(rz, rec, size, true);
     ngx_shmtx_unlock(&rz->shpool->mutex);
 }
 
 
-/* With the mutex: no reader copies from the ring meanwhile. */
+/*
+ * With the mutex: no reader copies from the ring meanwhile. Only a record
+ * that is not finished may make room from finished ones: it cannot be one.
+ */
 
 static void
 ngx_http_cli_gateway_runs_resize(ngx_http_cli_gateway_runs_zone_t *rz,
-    ngx_http_cli_gateway_run_rec_t *rec, size_t size)
+    ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict)
 {
     char  *data, *old;
 
-    data = (char *) ngx_http_cli_gateway_runs_alloc(rz, size);
+    data = (char *) (evict ? ngx_http_cli_gateway_runs_alloc(rz, size)
+                           : ngx_slab_alloc_locked(rz->shpool, size));
     if (data == NULL) {
         /* the oldest output is overwritten sooner: a reattach says so */
         rec->replay = rec->ring.size;
@@ -589,18 +634,19 @@ ngx_http_cli_gateway_runs_exit(ngx_http_cli_gateway_runs_zone_t *rz,
 
     ngx_shmtx_lock(&rz->shpool->mutex);
 
-    rec->exited = 1;
-    rec->client = 0;
-    rec->exit_code = code;
-    rec->ended_at = ngx_time();
-
     /* a finished log keeps what it holds, not the room it had */
     if (rec->ring.size - std::min<uint64_t>(rec->ring.writing, rec->ring.size)
         >= ngx_pagesize)
     {
         ngx_http_cli_gateway_runs_resize(rz, rec,
-                                         ngx_max(rec->ring.writing, 64));
+                                         ngx_max(rec->ring.writing, 64),
+                                         false);
     }
+
+    rec->exited = 1;
+    rec->client = 0;
+    rec->exit_code = code;
+    rec->ended_at = ngx_time();
 
     ngx_shmtx_unlock(&rz->shpool->mutex);
 }

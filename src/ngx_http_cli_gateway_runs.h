@@ -86,6 +86,10 @@ std::string ngx_http_cli_gateway_runs_list(
 void ngx_http_cli_gateway_runs_expire(ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_log_t *log);
 
+/* A run of a worker that died ends, its log too; mutex held */
+bool ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
+    ngx_log_t *log);
+
 /* The writer: room in the ring for n more bytes, as far as replay allows */
 void ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t n);

@@ -217,8 +217,8 @@ sub expand_env_in_text ($$$) {
     $text =~ s{\$(TEST_NGINX_[_A-Z0-9]+)}{
         my $var = $1;
         if ($var =~ /^TEST_NGINX_RAND_PORT_[0-9]+$/) {
-            $rand_ports->{$var} //= gen_rand_port({ $ServerPort => 1,
-                                      map { $_ => 1 } values %$rand_ports })
+            $rand_ports->{$var} //= gen_rand_port({ ($ServerPort // 0) => 1,
+                                      map { $_ => 1 } grep { defined } values %$rand_ports })
                 // bail_out("$name - Cannot find an available listening "
                             . "port number for $var.\n");
         } else {
