@@ -228,13 +228,18 @@ async function readStream(response, v) {
     }
 }
 
+// waits ms, or until signal aborts (then rejects)
 function pause(ms, signal) {
     return new Promise((resolve, reject) => {
-        const timer = setTimeout(resolve, ms);
-        signal.addEventListener('abort', () => {
+        const onAbort = () => {
             clearTimeout(timer);
             reject(signal.reason);
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal.addEventListener('abort', onAbort, { once: true });
     });
 }
 
