@@ -86,3 +86,12 @@ export function splitArgs(line) {
     }
     return args;
 }
+
+// The other way: a command line that splitArgs splits back into args, for
+// showing a run's args. A word of only plain characters stays as it is;
+// any other is put in '...', each ' in it written '\''.
+export function joinArgs(args) {
+    return args.map((arg) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)
+        ? arg
+        : `'${arg.replaceAll("'", "'\\''")}'`)).join(' ');
+}

@@ -5,7 +5,7 @@
 // An incremental Server-Sent Events parser (the HTML standard's "event
 // stream interpretation"), for text that arrives in arbitrary pieces: an
 // event, a line or a CRLF may be split across reads. EventSource would do
-// this for us, but it cannot POST.
+// this for us, but it cannot POST, nor send a Last-Event-ID of our choice.
 
 export class SseParser {
     constructor() {
@@ -13,10 +13,13 @@ export class SseParser {
         this.skipLF = false;    // the last piece ended in \r: a \n may follow
         this.eventName = '';
         this.data = [];
+        this.lastEventId = '';  // the last id field seen, kept across events
     }
 
     // Feeds decoded text; returns the events it completed, each
-    // {event, data}. Comments (":..." lines, the keep-alive) are dropped.
+    // {event, data, id}: id is the last event ID (the last id field, of
+    // this event or an earlier one; '' before any). Comments (":..."
+    // lines, the keep-alive) are dropped.
     push(text) {
         if (text === '') {
             return [];
@@ -51,6 +54,7 @@ export class SseParser {
                 events.push({
                     event: this.eventName || 'message',
                     data: this.data.join('\n'),
+                    id: this.lastEventId,
                 });
             }
             this.eventName = '';
@@ -73,7 +77,9 @@ export class SseParser {
             this.eventName = value;
         } else if (field === 'data') {
             this.data.push(value);
+        } else if (field === 'id' && !value.includes('\0')) {
+            this.lastEventId = value;
         }
-        // id and retry mean nothing to a POST that is not retried
+        // retry: the console chooses its own waits
     }
 }

@@ -17,7 +17,7 @@ async function load(name) {
     return import('data:text/javascript;base64,' +
                   Buffer.from(text).toString('base64'));
 }
-const { splitArgs } = await load('args.js');
+const { splitArgs, joinArgs } = await load('args.js');
 const { SseParser } = await load('sse.js');
 
 test('words split on spaces and tabs', () => {
@@ -62,6 +62,21 @@ test('unterminated quotes and a trailing backslash are errors', () => {
     assert.throws(() => splitArgs('echo \\'), /trailing backslash/);
 });
 
+test('joinArgs writes args that split back the same', () => {
+    const cases = [
+        [],
+        ['agents', 'list', '--json'],
+        ['hello', 'big  "wide"', ''],
+        ["it's", "'", "''", '\\', '$HOME *', 'a\tb\nc', '-c', 'echo "$1"; exit 3'],
+    ];
+    for (const args of cases) {
+        assert.deepEqual(splitArgs(joinArgs(args)), args, JSON.stringify(args));
+    }
+    assert.equal(joinArgs(['stream', '6', '0.5', '--name=x/y']),
+                 'stream 6 0.5 --name=x/y');
+    assert.equal(joinArgs(["it's", '', 'a b']), `'it'\\''s' '' 'a b'`);
+});
+
 // What the gateway sends: keep-alive comments, cli events, JSON data.
 const STREAM =
     ':\n\n' +
@@ -72,10 +87,10 @@ const STREAM =
     'event: cli\ndata: {"type":"exit_code","code":0}\n\n';
 
 const EXPECTED = [
-    { event: 'cli', data: '{"type":"started","pid":42}' },
-    { event: 'cli', data: '{"type":"stdout","data":"tick 1 of 2\\n"}' },
-    { event: 'cli', data: '{"type":"stderr","data":"h\u00e9 \u20ac\\n"}' },
-    { event: 'cli', data: '{"type":"exit_code","code":0}' },
+    { event: 'cli', data: '{"type":"started","pid":42}', id: '' },
+    { event: 'cli', data: '{"type":"stdout","data":"tick 1 of 2\\n"}', id: '' },
+    { event: 'cli', data: '{"type":"stderr","data":"h\u00e9 \u20ac\\n"}', id: '' },
+    { event: 'cli', data: '{"type":"exit_code","code":0}', id: '' },
 ];
 
 function feed(pieces) {
@@ -114,7 +129,7 @@ test('an event is dispatched only at its blank line', () => {
     const parser = new SseParser();
     assert.deepEqual(parser.push('event: cli\ndata: {"type":"started","pid":1}\n'), []);
     assert.deepEqual(parser.push('\n'),
-                     [{ event: 'cli', data: '{"type":"started","pid":1}' }]);
+                     [{ event: 'cli', data: '{"type":"started","pid":1}', id: '' }]);
 });
 
 test('event names, several data lines, fields without a space or value', () => {
@@ -123,11 +138,27 @@ test('event names, several data lines, fields without a space or value', () => {
               'event:other\ndata: x\n\n',
               'event: cli\n\n',                  // no data: nothing, name reset
               'data: y\nid: 7\nretry: 10\n\n']),
-        [{ event: 'message', data: 'a\nb\n' },
-         { event: 'other', data: 'x' },
-         { event: 'message', data: 'y' }]);
+        [{ event: 'message', data: 'a\nb\n', id: '' },
+         { event: 'other', data: 'x', id: '' },
+         { event: 'message', data: 'y', id: '7' }]);
 });
 
 test('an unfinished event at the end is not dispatched', () => {
     assert.deepEqual(feed(['event: cli\ndata: {"type":"exit_code","code":0}\n']), []);
+});
+
+test('an id line names its event and the ones after it, until the next', () => {
+    const withIds =
+        'event: cli\ndata: {"type":"started","pid":1,"run_id":"n-1"}\nid: 60\n\n' +
+        ':\n\n' +
+        'event: cli\ndata: {"type":"stdout","data":"a\\n"}\nid: 110\n\n' +
+        'event: cli\ndata: no id\n\n' +
+        'event: cli\ndata: {"type":"gap","lost_bytes":5}\nid: 4096\n\n';
+    const ids = ['60', '110', '110', '4096'];
+    for (let i = 0; i <= withIds.length; i++) {
+        assert.deepEqual(feed([withIds.slice(0, i), withIds.slice(i)]).map((e) => e.id),
+                         ids, `cut at ${i}`);
+    }
+    assert.deepEqual(feed(['data: x\nid: a\u0000b\n\n']), [{ event: 'message', data: 'x', id: '' }],
+                     'an id with a NUL is ignored');
 });
