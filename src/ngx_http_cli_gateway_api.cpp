@@ -538,26 +538,29 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     gmcf = (ngx_http_cli_gateway_main_conf_t *)
                ngx_http_get_module_main_conf(r, ngx_http_cli_gateway_module);
 
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cli_gateway: user \"%V\" reattached to run %*s from "
+                  "byte %uL", &ctx->log_user, id.size(), id.data(), from);
+
     reader = new RunReader(r, gmcf, rz, id, from);
+
+    /* the stream may end within begin() (a finished run): r must stay */
+    r->main->count++;
 
     try {
         rc = reader->begin(r, ctx, glcf->keepalive);
 
     } catch (...) {
+        r->main->count--;
         delete reader;
         throw;
     }
 
     if (rc != NGX_DONE) {
+        r->main->count--;
         delete reader;
         return rc;
     }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "cli_gateway: user \"%V\" reattached to run %*s from "
-                  "byte %uL", &ctx->log_user, id.size(), id.data(), from);
-
-    r->main->count++;
 
     return NGX_DONE;
 }

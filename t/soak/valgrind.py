@@ -2,8 +2,10 @@
 # Copyright (C) 2026 Seed 79e7e746 maintainers
 
 """Memory check: nginx (one process) under valgrind memcheck serves runs of
-every kind (soak.py's workload) and an HTTP/2 stream reset with frames
-still queued (t/lib/h2-reset.py), stops gracefully, and valgrind must report
+every kind (soak.py's workload), an HTTP/2 stream reset with frames
+still queued (t/lib/h2-reset.py), and runs kept in a zone (detached,
+reattached from the start and after an id, with a gap, cancelled, listed;
+t/lib/runs.py), stops gracefully, and valgrind must report
 no invalid access and no definite leak in the module's code (nginx's own
 ngx_set_environment leaks 8 bytes by design in a single process). Output
 blocks are mapped outside the heap, where valgrind does not look: the
@@ -44,6 +46,16 @@ http {{
             cli_gateway_max_args 8;
         }}
     }}
+    cli_gateway_runs_zone zone=runs:1m replay=4k keep=10m node=valgrind;
+    server {{
+        listen 127.0.0.1:{runs_port};
+        location /r {{
+            cli_gateway /bin/sh;
+            cli_gateway_admin_claim $http_x_role admin;
+            cli_gateway_user $http_x_user;
+            cli_gateway_runs runs detach=1m;
+        }}
+    }}
     server {{
         listen 127.0.0.1:{h2_port} http2;
         location = /py {{
@@ -54,6 +66,46 @@ http {{
 }}
 """
 H2_PORT = soak.PORT + 1
+RUNS_PORT = soak.PORT + 2
+RUNS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                    "..", "lib", "runs.py")
+
+
+def runs(*args):
+    url = "http://127.0.0.1:%d/r" % RUNS_PORT
+    return subprocess.run(["python3", RUNS, url] + list(args),
+                          capture_output=True, text=True, timeout=120).stdout
+
+
+def exercise_runs():
+    """Every path of a run in a zone once; the problems found."""
+    problems = []
+
+    def run_id_of(out):
+        ids = [l[4:] for l in out.splitlines() if l.startswith("run ")]
+        return ids[0] if ids else "none"
+
+    def expect(what, out, *marks):
+        if not all(m in out for m in marks):
+            problems.append("%s: %r" % (what, out[-300:]))
+
+    expect("a run", runs("post", '{"args":["-c","echo a; echo b >&2"]}'),
+           "stdout a", "stderr b", "exit_code 0", "ids ok")
+    out = runs("start", '{"args":["-c","sleep 1; seq 1 500; sleep 1"]}')
+    run_id = run_id_of(out)
+    expect("detached", out, "run ")
+    expect("reattached, with a gap", runs("events", run_id),
+           "gap ", "exit_code 0", "ids ok")
+    expect("after an id", runs("events", run_id, "--last", "59"),
+           "gap ", "exit_code 0", "ids ok")
+    out = runs("start", '{"args":["-c","exec sleep 60"]}')
+    run_id = run_id_of(out)
+    expect("cancelled", runs("delete", run_id), "202 ")
+    time.sleep(3)
+    expect("its log", runs("events", run_id), "error Cancelled",
+           "exit_code -1", "ids ok")
+    expect("the list", runs("get", "/runs"), "200 [", '"state":"exited"')
+    return problems
 H2_RESET = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "..", "lib", "h2-reset.py")
 
@@ -78,7 +130,7 @@ def main():
     os.makedirs(os.path.join(root, "logs"))
     with open(os.path.join(root, "nginx.conf"), "w") as f:
         f.write(CONF.format(module=module, root=root, port=soak.PORT,
-                            h2_port=H2_PORT))
+                            h2_port=H2_PORT, runs_port=RUNS_PORT))
 
     vlog = os.path.join(root, "valgrind.log")
     proc = subprocess.Popen(
@@ -90,6 +142,7 @@ def main():
     ok = wait_port(soak.PORT, 60)
     results = []
     h2 = ""
+    runs_problems = ["not run"]
     if ok:
         soak.hammer(0, runs, clients, results)
         # an HTTP/2 stream reset while nginx still holds its frames: they
@@ -97,6 +150,7 @@ def main():
         h2 = subprocess.run(["python3", H2_RESET, "127.0.0.1:%d" % H2_PORT,
                              "/py"], capture_output=True, text=True,
                             timeout=120).stdout
+        runs_problems = exercise_runs()
         time.sleep(2)
     proc.send_signal(signal.SIGQUIT)  # graceful: exit_process runs
     proc.wait(timeout=120)
@@ -122,6 +176,9 @@ def main():
     print("h2 stream reset: %s" % ("ok" if h2_ok else "FAILED"))
     for line in h2.splitlines() if not h2_ok else []:
         print("  h2:", line)
+    print("runs in a zone: %s" % ("ok" if not runs_problems else "FAILED"))
+    for p in runs_problems:
+        print("  runs:", p)
     print("alert/crit lines: %d" % len(alerts))
     for r in (invalid + ours)[:5]:
         print(r)
@@ -129,7 +186,7 @@ def main():
         print("  log:", line)
 
     passed = (ok and results and not wrong and not invalid and not ours
-              and not alerts and h2_ok)
+              and not alerts and h2_ok and not runs_problems)
     print("valgrind: %s" % ("PASS" if passed else "FAIL"))
     if passed:
         shutil.rmtree(root, ignore_errors=True)
