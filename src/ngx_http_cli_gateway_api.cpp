@@ -570,32 +570,22 @@ static ngx_int_t
 ngx_http_cli_gateway_runs_reply(ngx_http_request_t *r, ngx_uint_t status,
     std::string_view json)
 {
-    ngx_int_t  rc;
+    ngx_int_t         rc;
+    static ngx_str_t  type = ngx_string("application/json");
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = json.size();
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
+    /* a run's state changes: no cache may answer for it */
     if (ngx_http_cli_gateway_add_header(r, "Cache-Control", "no-store")
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_cli_gateway_send_body(r, json);
+    return ngx_http_cli_gateway_send_response(r, status, &type, json);
 }
 
 
