@@ -266,6 +266,18 @@ public:
         }
     }
 
+    /* n <= 32, p has 32 bytes to read: an event's id line */
+    void append_small(const char *p, std::size_t n)
+    {
+        if (to_local_) {
+            local_.append_small(p, n);
+            pending_ += n;
+
+        } else {
+            scratch_.append(p, n);
+        }
+    }
+
     /* what was appended goes to readers too */
     void publish();
     /* no client here any more: the ring only */

@@ -70,7 +70,9 @@ public:
         offset_ += n;
     }
 
-    __attribute__((always_inline)) inline void end_event();
+    // tail: the rest of the event's data line (at most 16 bytes), then
+    // the id line and the blank line
+    __attribute__((always_inline)) inline void end_event(std::string_view tail);
 
     std::uint64_t offset() const { return offset_; }
 

@@ -18,24 +18,33 @@ namespace cligw {
 
 namespace detail {
 
-// Whether Out numbers its events (has end_event(), see EventIds).
+// Whether Out has append_small() (a fixed-size copy, see BlockWriter).
+template <class Out, class = void>
+struct appends_small : std::false_type {};
+
+template <class Out>
+struct appends_small<Out, std::void_t<decltype(std::declval<Out &>()
+                                                   .append_small(nullptr, 0))>>
+    : std::true_type {};
+
+// Whether Out numbers its events (has end_event(tail), see EventIds).
 template <class Out, class = void>
 struct numbers_events : std::false_type {};
 
 template <class Out>
 struct numbers_events<Out, std::void_t<decltype(std::declval<Out &>()
-                                                    .end_event())>>
+                                                    .end_event(std::string_view()))>>
     : std::true_type {};
 
 // The end of an event: `tail` ends its data line and has the blank line
 // after it ("...\n\n"); an Out that numbers events puts its id line
 // between the two.
 template <class Out>
-inline void end_event(Out &out, std::string_view tail)
+__attribute__((always_inline)) inline void end_event(Out &out,
+                                                     std::string_view tail)
 {
     if constexpr (numbers_events<Out>::value) {
-        put(out, tail.substr(0, tail.size() - 1));
-        out.end_event();
+        out.end_event(tail.substr(0, tail.size() - 1));
     } else {
         put(out, tail);
     }
@@ -152,12 +161,12 @@ void sse_append_gap(Out &out, std::uint64_t lost, std::uint64_t id)
 
 
 template <class Out>
-void EventIds<Out>::end_event()
+void EventIds<Out>::end_event(std::string_view tail)
 {
     static const char hex[] = "0123456789abcdef";
 
     // the id is the offset after the event, its own id line included
-    std::uint64_t base = offset_ + sizeof("id: \n\n") - 1;
+    std::uint64_t base = offset_ + tail.size() + sizeof("id: \n\n") - 1;
     std::size_t digits = hex_digits(base);
     std::uint64_t id = base + digits;
 
@@ -166,18 +175,30 @@ void EventIds<Out>::end_event()
         digits++;
     }
 
-    char line[24];
-    std::size_t n = 4 + digits;
+    // the data line's end and the id line, in one append
+    char line[48];
+    std::size_t n = tail.size() + 4 + digits;
+    std::size_t k = 0;
 
-    std::memcpy(line, "id: ", 4);
+    for (char c : tail) {
+        line[k++] = c;
+    }
 
-    for (std::size_t i = n; i > 4; id >>= 4) {
+    std::memcpy(line + k, "id: ", 4);
+
+    for (std::size_t i = n; i > k + 4; id >>= 4) {
         line[--i] = hex[id & 0xf];
     }
 
     line[n++] = '\n';
     line[n++] = '\n';
-    append(line, n);
+
+    if constexpr (detail::appends_small<Out>::value) {
+        out_.append_small(line, n);
+        offset_ += n;
+    } else {
+        append(line, n);
+    }
 }
 
 template <class Out>

@@ -8,8 +8,8 @@
 set -u
 . "$(dirname "$0")/common.inc"
 
-port=${TEST_NGINX_RUNS_PORT:-1995}
-port_b=${TEST_NGINX_RUNS_PORT_B:-1996}
+port=${TEST_NGINX_RUNS_PORT:-1976}
+port_b=${TEST_NGINX_RUNS_PORT_B:-1977}
 root_b=$root/edge-b
 trap '"$nginx" -p "$root/" -c "$root/nginx.conf" -s stop 2>/dev/null; "$nginx" -p "$root_b/" -c "$root_b/nginx.conf" -s stop 2>/dev/null; sleep 0.3; pkill -f "sleep 4[0-9][.]43" 2>/dev/null; rm -rf "$root"' EXIT
 
