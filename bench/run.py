@@ -385,7 +385,7 @@ def same_bytes(port):
     body, _, _ = fetch(port, "/sh", ["-c", script])
     # with runs: the same but for the run id and the id lines
     body = re.sub(rb',"run_id":"[^"]*"', b"", body)
-    body = re.sub(rb"\nid: \d+\n\n", b"\n\n", body)
+    body = re.sub(rb"\nid: [0-9a-f]+\n\n", b"\n\n", body)
     return re.sub(rb'"pid":\d+', b'"pid":0', body)
 
 
@@ -428,7 +428,7 @@ def stream(servers, gateway):
     body, _, _ = fetch(port, "/seq", ["1", str(STREAM_LINES)])
     lines = body.count(b'"type":"stdout"')
     if lines != STREAM_LINES or not re.search(
-            rb'\{"type":"exit_code","code":0\}\n(id: \d+\n)?\n\Z', body):
+            rb'\{"type":"exit_code","code":0\}\n(id: [0-9a-f]+\n)?\n\Z', body):
         raise SystemExit("bench: %s streamed %d lines" % (gateway, lines))
     times, nbytes = [], 0
     meter = CpuMeter(lambda: servers.roots(gateway))

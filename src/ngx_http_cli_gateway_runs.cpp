@@ -26,7 +26,7 @@
 
 
 /* a new run's ring; it doubles as the output needs, up to replay */
-#define NGX_HTTP_CLI_GATEWAY_RING_START   (16 * 1024)
+#define NGX_HTTP_CLI_GATEWAY_RING_START   1024
 
 
 static ngx_int_t ngx_http_cli_gateway_init_runs_zone(ngx_shm_zone_t *zone,

@@ -367,30 +367,38 @@ exit_code 0
 
 
 
-=== TEST 11: a full zone refuses a new run with 503; the run going on loses nothing; once it ended, its record makes room
+=== TEST 11: a full zone refuses a new run with 503; the runs going on lose nothing; once one ended, its record makes room
 --- script
-R gt post '{"args":["-c","echo first; sleep 1; echo done"]}' > /tmp/runs-$$-p &
-sleep 0.4
-R gt post '{"args":["-c","echo second"]}' | sed 's/"timestamp".*//'
-wait
-cat /tmp/runs-$$-p
-R gt post '{"args":["-c","echo third"]}'
+i=0
+while [ $i -lt 200 ]; do
+    R gt start '{"args":["-c","echo up; exec sleep 30"]}' > /tmp/runs-$$-s
+    grep -q '^run ' /tmp/runs-$$-s || break
+    sed -n 's/^run //p' /tmp/runs-$$-s >> /tmp/runs-$$-ids
+    i=$((i + 1))
+done
+[ $i -gt 0 ] && [ $i -lt 200 ] && echo "runs until the zone was full"
+sed 's/"timestamp".*//' /tmp/runs-$$-s
+first=$(head -1 /tmp/runs-$$-ids)
+R gt events $first --lines 2
+R gt delete $first | sed 's/^\([0-9]*\) .*/\1/'
+sleep 0.5
+R gt post '{"args":["-c","echo next"]}'
+for id in $(cat /tmp/runs-$$-ids); do R gt delete $id > /dev/null; done
 rm -f /tmp/runs-$$-*
 --- sse
 started
+stdout runs until the zone was full
 stdout 503 {\"code\":\"service_unavailable\",\"message\":\"Too many runs kept on this server, retry later\",\"details\":null,\"error_key\":null,\"path\":\"/gt\",\"validation_errors\":[],
 stdout started run
-stdout stdout first
-stdout stdout done
-stdout exit_code 0
-stdout ids ok
+stdout stdout up
+stdout 202
 stdout started run
-stdout stdout third
+stdout stdout next
 stdout exit_code 0
 stdout ids ok
 exit_code 0
 --- error_log eval
-qr/cli_gateway: refused user "alice" args \["-c","echo second"\]: the zone "tiny" of cli_gateway_runs is full/
+qr/cli_gateway: refused user "alice" args \["-c","echo up; exec sleep 30"\]: the zone "tiny" of cli_gateway_runs is full/
 
 
 
