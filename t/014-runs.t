@@ -85,6 +85,10 @@ our $config = <<'CONF';
         cli_gateway /bin/sh;
         cli_gateway_admin_claim $http_x_role admin;
     }
+
+    location = /status {
+        cli_gateway_status;
+    }
 CONF
 
 # what every script starts with
@@ -94,6 +98,7 @@ R2() { loc=$1; shift; python3 "$LIB/runs.py" "http://127.0.0.1:$PORT2/$loc" "$@"
 # FIELD of the JSON body of a "STATUS BODY" line
 field() { grep -v '^worker ' | python3 -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); print(d'"$1"')'; }
 alive() { kill -0 "$1" 2>/dev/null && echo "pid alive" || echo "pid gone"; }
+metric() { curl -sS "http://127.0.0.1:$PORT/status" | sed -n "s/^$1 //p"; }
 SH
 
 add_block_preprocessor(sub {
@@ -201,14 +206,18 @@ exit_code 0
 
 === TEST 4: detach: the client goes, the run goes on; a reattach gets all of it
 --- script
+before=$(metric cli_gateway_runs_detached)
 id=$(R g start '{"args":["-c","for i in 1 2 3; do sleep 0.3; echo tick $i; done"]}' | sed -n 's/^run //p')
 sleep 0.2
 R g get /runs/$id | field '["state"]'
+echo "detached gauge: +$(( $(metric cli_gateway_runs_detached) - before ))"
 R g events $id
 R g get /runs/$id | field '["state"], d["exit_code"], d["output_bytes"]'
+echo "detached gauge after: +$(( $(metric cli_gateway_runs_detached) - before ))"
 --- sse
 started
 stdout detached
+stdout detached gauge: +1
 stdout started run
 stdout stdout tick 1
 stdout stdout tick 2
@@ -216,6 +225,7 @@ stdout stdout tick 3
 stdout exit_code 0
 stdout ids ok
 stdout exited 0 21
+stdout detached gauge after: +0
 exit_code 0
 --- error_log eval
 qr/cli_gateway: request ended before pid \d+, run edge-1-[0-9a-f]{16} goes on detached for up to 30000 ms without a client/
@@ -304,6 +314,7 @@ qr/bytes of its log were lost to a reattached stream/
 
 === TEST 9: cancel: 202 with the record, its stream ends with Cancelled, the program is gone, a second cancel is a conflict
 --- script
+cancels=$(metric cli_gateway_runs_cancelled_total)
 R g post '{"args":["-c","echo ready; exec sleep 60"]}' > /tmp/runs-$$-p &
 sleep 0.5
 id=$(R g get /runs | field '[-1]["run_id"]')
@@ -314,6 +325,7 @@ cat /tmp/runs-$$-p
 alive $pid
 R g delete $id | field '["code"], d["message"]'
 R g get /runs/$id | field '["state"], d["exit_code"]'
+echo "cancelled counter: +$(( $(metric cli_gateway_runs_cancelled_total) - cancels ))"
 rm -f /tmp/runs-$$-*
 --- sse
 started
@@ -326,6 +338,7 @@ stdout ids ok
 stdout pid gone
 stdout conflict Run has already exited
 stdout exited -1
+stdout cancelled counter: +1
 exit_code 0
 --- error_log eval
 qr/cli_gateway: run edge-1-[0-9a-f]{16} of pid \d+ cancelled, stopping it/
