@@ -9,7 +9,7 @@
 #   make run             nginx in the foreground with examples/ on :8080
 #   make soak            10,000 runs of every kind, then the books (not in test)
 #   make valgrind        runs of every kind under valgrind memcheck
-#   make fuzz            libFuzzer on the parser, JWT and SSE (FUZZ_SECONDS each,
+#   make fuzz            libFuzzer on the parser, JWT, SSE and the replay ring (FUZZ_SECONDS each,
 #                        default 300)
 #   make package-test    build the Debian package, install it, run a request
 #                        through the system nginx, purge it (root)

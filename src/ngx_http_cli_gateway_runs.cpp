@@ -466,7 +466,7 @@ ngx_http_cli_gateway_runs_create(ngx_shm_zone_t *zone, ngx_str_t *user,
     rec->args.len = args_json.size();
     ngx_memcpy(p, args_json.data(), args_json.size());
 
-    rec->ring = { (char *) ring, ring_size, 0, 0 };
+    rec->ring = { (char *) ring, ring_size, 0, 0, 0 };
     rec->replay = rz->replay;
     rec->worker = ngx_pid;
     rec->pid = -1;

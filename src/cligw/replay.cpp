@@ -73,11 +73,17 @@ void ring_publish(ReplayRing &ring)
 
 void ring_move(ReplayRing &ring, char *data, std::size_t size)
 {
-    std::uint64_t at = std::max(ring_oldest(ring.writing, ring.size),
-                                ring_oldest(ring.writing, size));
+    ReplayRing moved = ring;
+    moved.size = size;
+    moved.floor = 0;
+
+    // what both rings can hold: the old one's kept bytes, as many of the
+    // newest as the new one has room for; below that, nothing is kept
+    std::uint64_t start = std::max(ring_oldest(ring, ring.writing),
+                                   ring_oldest(moved, ring.writing));
 
     // from ring to ring, no allocation: the writer may hold a lock
-    while (at < ring.writing) {
+    for (std::uint64_t at = start; at < ring.writing; ) {
         std::size_t from = at % ring.size;
         std::size_t to = at % size;
         std::size_t k = std::min<std::uint64_t>(ring.writing - at,
@@ -89,6 +95,7 @@ void ring_move(ReplayRing &ring, char *data, std::size_t size)
 
     ring.data = data;
     ring.size = size;
+    ring.floor = start;
 }
 
 
@@ -104,7 +111,7 @@ bool ring_read(const ReplayRing &ring, std::uint64_t from, std::size_t max,
     }
 
     for (;;) {
-        std::uint64_t start = std::max(from, ring_oldest(head, ring.size));
+        std::uint64_t start = std::max(from, ring_oldest(ring, head));
         std::uint64_t end = std::min<std::uint64_t>(head, start + max);
         std::size_t at = out.size();
 
@@ -112,7 +119,7 @@ bool ring_read(const ReplayRing &ring, std::uint64_t from, std::size_t max,
         copy_out(ring, start, end, &out[at]);
 
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        std::uint64_t valid = ring_oldest(load(ring.writing), ring.size);
+        std::uint64_t valid = ring_oldest(ring, load(ring.writing));
 
         if (valid <= start) {
             read.from = start;
@@ -128,7 +135,7 @@ bool ring_read(const ReplayRing &ring, std::uint64_t from, std::size_t max,
             copy_out(ring, valid, end, &out[at]);
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
-            if (ring_oldest(load(ring.writing), ring.size) <= valid) {
+            if (ring_oldest(ring, load(ring.writing)) <= valid) {
                 read.from = start + skip;
                 return true;
             }
@@ -155,7 +162,7 @@ bool ring_is_event_end(const ReplayRing &ring, std::uint64_t offset)
         return false;
     }
 
-    if (offset < ring_oldest(head, ring.size) + 2) {
+    if (offset < ring_oldest(ring, head) + 2) {
         return true;
     }
 
@@ -163,7 +170,7 @@ bool ring_is_event_end(const ReplayRing &ring, std::uint64_t offset)
     copy_out(ring, offset - 2, offset, tail);
 
     return tail[0] == '\n' && tail[1] == '\n'
-           && ring_oldest(load(ring.writing), ring.size) + 2 <= offset;
+           && ring_oldest(ring, load(ring.writing)) + 2 <= offset;
 }
 
 

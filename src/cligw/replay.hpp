@@ -20,12 +20,16 @@ struct ReplayRing {
     std::size_t    size;      // bytes of data; the log's last size bytes
     std::uint64_t  head;      // bytes of the log readers may read
     std::uint64_t  writing;   // bytes of the log written or being written
+    std::uint64_t  floor;     // below it nothing is kept (a move lost it)
 };
 
-// Where the kept log starts: what is below was overwritten.
-inline std::uint64_t ring_oldest(std::uint64_t writing, std::size_t size)
+// Where the kept log starts, with the writer at `writing`: what is below
+// was overwritten, or not kept when the ring moved.
+inline std::uint64_t ring_oldest(const ReplayRing &ring,
+                                 std::uint64_t writing)
 {
-    return writing > size ? writing - size : 0;
+    std::uint64_t wrapped = writing > ring.size ? writing - ring.size : 0;
+    return wrapped > ring.floor ? wrapped : ring.floor;
 }
 
 // Writer: appends n bytes (of them the last size bytes are kept).

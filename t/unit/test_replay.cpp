@@ -72,7 +72,7 @@ static void test_event_ids(void **)
 static void test_ring(void **)
 {
     std::vector<char> mem(16);
-    ReplayRing ring = { mem.data(), mem.size(), 0, 0 };
+    ReplayRing ring = { mem.data(), mem.size(), 0, 0, 0 };
     std::string out;
     RingRead read;
 
@@ -125,7 +125,7 @@ static void test_ring(void **)
 static void test_event_ends(void **)
 {
     std::vector<char> mem(64);
-    ReplayRing ring = { mem.data(), mem.size(), 0, 0 };
+    ReplayRing ring = { mem.data(), mem.size(), 0, 0, 0 };
     std::string log = "event: a\n\nevent: b\n\n";
 
     ring_write(ring, log.data(), log.size());
