@@ -572,7 +572,8 @@ Run::check_cancel()
 {
     bool  cancel;
 
-    if (ending_ || rec_ == nullptr) {
+    /* a closed log's record may be gone (expired, or room for others) */
+    if (ending_ || !runlog_.open()) {
         return;
     }
 
@@ -601,7 +602,7 @@ Run::on_poll()
 {
     ngx_msec_t  seen, since;
 
-    if (!detached_ || ending_) {
+    if (!detached_ || ending_ || !runlog_.open()) {
         return;
     }
 
@@ -874,7 +875,7 @@ Run::kill_now()
 {
     program_.kill_now();
 
-    if (rec_ && !ending_) {
+    if (runlog_.open() && !ending_) {
         runlog_.stop_local();
         sse_append_error(numbered_, std::string("nginx is shutting down"));
         sse_append_exit_code(numbered_, -1);

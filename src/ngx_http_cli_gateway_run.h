@@ -291,6 +291,9 @@ public:
 
     void count_output(off_t n);
 
+    /* the record is still ours to write (and to look at) */
+    bool open() const { return rec_ != nullptr; }
+
 private:
     void to_ring(const char *p, std::size_t n);
 
