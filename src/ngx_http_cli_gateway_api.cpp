@@ -61,7 +61,7 @@ public:
 
 private:
     void poll();
-    bool take(std::string &log, std::uint64_t from);
+    bool take(std::string &chunk, std::uint64_t from);
     void finish(const char *error);
     bool sending() const { return stream_ && stream_->attached(); }
     void free_when_done();
@@ -191,40 +191,34 @@ RunReader::poll()
 {
     bool                             found, exited, ok;
     RingRead                         read;
-    std::string                      log;
+    std::string                      chunk;
     ngx_http_cli_gateway_run_rec_t  *rec;
 
     if (ending_ || !sending() || stream_->blocked()) {
         return;
     }
 
-    ngx_shmtx_lock(&rz_->shpool->mutex);
+    {
+        ngx_http_cli_gateway_runs_lock lock(rz_);
 
-    rec = ngx_http_cli_gateway_runs_find(rz_, id_);
-    found = rec != NULL;
-    exited = found && rec->exited;
-    ok = false;
+        rec = ngx_http_cli_gateway_runs_find(rz_, id_);
+        found = rec != NULL;
+        exited = found && rec->exited;
+        ok = false;
 
-    if (found) {
-        rec->reader_seen = ngx_current_msec;
+        if (found) {
+            rec->reader_seen = ngx_current_msec;
 
-        /* about once a second: is the program's worker still there? */
-        if (++polls_ % 40 == 0
-            && ngx_http_cli_gateway_runs_orphaned(rec, this->log()))
-        {
-            exited = true;
-        }
+            /* about once a second: is the program's worker still there? */
+            if (++polls_ % 40 == 0
+                && ngx_http_cli_gateway_runs_orphaned(rec, this->log()))
+            {
+                exited = true;
+            }
 
-        try {
-            ok = ring_read(rec->ring, offset_, reader_slice, log, read);
-
-        } catch (...) {
-            ngx_shmtx_unlock(&rz_->shpool->mutex);
-            throw;
+            ok = ring_read(rec->ring, offset_, reader_slice, chunk, read);
         }
     }
-
-    ngx_shmtx_unlock(&rz_->shpool->mutex);
 
     if (!found || !ok) {
         /* the record expired, or made room for others, while we read */
@@ -232,7 +226,7 @@ RunReader::poll()
         return;
     }
 
-    bool more = take(log, read.from);
+    bool more = take(chunk, read.from);
 
     if (stream_->send(false) == NGX_ERROR) {
         stream_->fail();
@@ -259,12 +253,12 @@ RunReader::poll()
 
 
 /*
- * log holds the log from byte from on. Its whole events go to the client;
+ * chunk holds the log from byte from on. Its whole events go to the client;
  * bytes lost before them are reported first. True if there may be more.
  */
 
 bool
-RunReader::take(std::string &log, std::uint64_t from)
+RunReader::take(std::string &chunk, std::uint64_t from)
 {
     std::size_t  start = 0, end;
 
@@ -276,11 +270,11 @@ RunReader::take(std::string &log, std::uint64_t from)
 
     if (resync_) {
         /* the first bytes may be the rest of an event: the next one */
-        start = first_event_end(log);
+        start = first_event_end(chunk);
 
         if (start == std::string::npos) {
-            offset_ = from + log.size();
-            return log.size() == reader_slice;
+            offset_ = from + chunk.size();
+            return chunk.size() == reader_slice;
         }
 
         offset_ = from + start;
@@ -288,23 +282,23 @@ RunReader::take(std::string &log, std::uint64_t from)
 
         sse_append_gap(events_, offset_ - lost_from_, offset_);
 
-        ngx_log_error(NGX_LOG_INFO, this->log(), 0,
+        ngx_log_error(NGX_LOG_INFO, log(), 0,
                       "cli_gateway: run %s: %uL bytes of its log were lost "
                       "to a reattached stream", id_.c_str(),
                       offset_ - lost_from_);
     }
 
-    end = last_event_end(log);
+    end = last_event_end(chunk);
 
     if (end <= start) {
         /* an event larger than a slice goes in pieces */
-        end = log.size() == reader_slice ? log.size() : start;
+        end = chunk.size() == reader_slice ? chunk.size() : start;
     }
 
-    events_.append(log.data() + start, end - start);
+    events_.append(chunk.data() + start, end - start);
     offset_ = from + end;
 
-    return log.size() == reader_slice;
+    return chunk.size() == reader_slice;
 }
 
 
@@ -444,37 +438,31 @@ ngx_http_cli_gateway_runs_api(ngx_http_request_t *r,
 
     ngx_uint_t status = NGX_HTTP_OK;
 
-    ngx_shmtx_lock(&rz->shpool->mutex);
+    {
+        ngx_http_cli_gateway_runs_lock lock(rz);
 
-    rec = ngx_http_cli_gateway_runs_find(rz, id);
+        rec = ngx_http_cli_gateway_runs_find(rz, id);
 
-    if (rec && !ngx_http_cli_gateway_runs_owned(rec, &ctx->user)) {
-        rec = NULL;
-    }
-
-    if (rec && r->method == NGX_HTTP_DELETE) {
-        if (rec->exited) {
-            status = NGX_HTTP_CONFLICT;
-
-        } else {
-            /* the program's worker sees the count change within 50 ms */
-            rec->cancel = 1;
-            (void) ngx_atomic_fetch_add(&rz->sh->cancels, 1);
-            status = NGX_HTTP_ACCEPTED;
+        if (rec && !ngx_http_cli_gateway_runs_owned(rec, &ctx->user)) {
+            rec = NULL;
         }
-    }
 
-    try {
+        if (rec && r->method == NGX_HTTP_DELETE) {
+            if (rec->exited) {
+                status = NGX_HTTP_CONFLICT;
+
+            } else {
+                /* the program's worker sees the count change within 50 ms */
+                rec->cancel = 1;
+                (void) ngx_atomic_fetch_add(&rz->sh->cancels, 1);
+                status = NGX_HTTP_ACCEPTED;
+            }
+        }
+
         if (rec) {
             json = ngx_http_cli_gateway_runs_json(rz, rec);
         }
-
-    } catch (...) {
-        ngx_shmtx_unlock(&rz->shpool->mutex);
-        throw;
     }
-
-    ngx_shmtx_unlock(&rz->shpool->mutex);
 
     if (rec == NULL) {
         return ngx_http_cli_gateway_runs_not_found(r);
@@ -487,8 +475,8 @@ ngx_http_cli_gateway_runs_api(ngx_http_request_t *r,
 
     if (status == NGX_HTTP_ACCEPTED) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cli_gateway: user \"%V\" cancels run %V",
-                      &ctx->log_user, &rec->sn.str);
+                      "cli_gateway: user \"%V\" cancels run %*s",
+                      &ctx->log_user, id.size(), id.data());
     }
 
     return ngx_http_cli_gateway_runs_reply(r, status, json);

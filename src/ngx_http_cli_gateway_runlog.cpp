@@ -20,12 +20,7 @@ RunLog::to_ring(const char *p, std::size_t n)
         return;
     }
 
-    if (rec_->ring.writing + n > rec_->ring.size
-        && rec_->ring.size < rec_->replay)
-    {
-        ngx_http_cli_gateway_runs_grow(rz_, rec_, n);
-    }
-
+    ngx_http_cli_gateway_runs_grow(rz_, rec_, n);
     ring_write(rec_->ring, p, n);
 }
 
@@ -37,11 +32,7 @@ RunLog::publish()
         if (pending_ && rec_) {
             std::size_t n = pending_;
 
-            if (rec_->ring.writing + n > rec_->ring.size
-                && rec_->ring.size < rec_->replay)
-            {
-                ngx_http_cli_gateway_runs_grow(rz_, rec_, n);
-            }
+            ngx_http_cli_gateway_runs_grow(rz_, rec_, n);
 
             local_.visit_tail(n, [&](const char *p, std::size_t k) {
                 ring_write(rec_->ring, p, k);

@@ -21,6 +21,7 @@
 
 #include <openssl/rand.h>
 
+#include "cligw/error.hpp"
 #include "cligw/json_writer.hpp"
 #include "cligw/sse.hpp"
 
@@ -664,12 +665,18 @@ ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
 {
     size_t  size;
 
+    if (rec->ring.writing + n <= rec->ring.size
+        || rec->ring.size >= rec->replay)
+    {
+        return;
+    }
+
     size = ngx_max(2 * rec->ring.size, rec->ring.writing + n);
     size = ngx_min(ngx_align(size, ngx_pagesize), rec->replay);
 
-    ngx_shmtx_lock(&rz->shpool->mutex);
+    ngx_http_cli_gateway_runs_lock lock(rz);
+
     ngx_http_cli_gateway_runs_resize(rz, rec, size, true);
-    ngx_shmtx_unlock(&rz->shpool->mutex);
 }
 
 
@@ -731,10 +738,7 @@ ngx_http_cli_gateway_runs_log(ngx_shm_zone_t *zone,
 {
     ngx_http_cli_gateway_runs_zone_t  *rz = ngx_http_cli_gateway_runs_conf(zone);
 
-    if (events.size() > rec->ring.size && rec->ring.size < rec->replay) {
-        ngx_http_cli_gateway_runs_grow(rz, rec, events.size());
-    }
-
+    ngx_http_cli_gateway_runs_grow(rz, rec, events.size());
     cligw::ring_write(rec->ring, events.data(), events.size());
     ngx_http_cli_gateway_runs_exit(rz, rec, code);
 }
@@ -753,15 +757,9 @@ ngx_http_cli_gateway_runs_set_client(ngx_http_cli_gateway_runs_zone_t *rz,
 static void
 ngx_http_cli_gateway_append_time(std::string &out, time_t t)
 {
-    ngx_tm_t  tm;
-    u_char    buf[sizeof("\"1970-01-01T00:00:00Z\"")];
-
-    ngx_libc_gmtime(t, &tm);
-
-    out.append((char *) buf,
-               ngx_sprintf(buf, "\"%4d-%02d-%02dT%02d:%02d:%02dZ\"",
-                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                           tm.tm_hour, tm.tm_min, tm.tm_sec) - buf);
+    out += '"';
+    out += cligw::rfc3339_utc(t);
+    out += '"';
 }
 
 
@@ -819,32 +817,23 @@ ngx_http_cli_gateway_runs_list(ngx_http_cli_gateway_runs_zone_t *rz,
     std::string                      out = "[";
     ngx_queue_t                     *q;
     ngx_http_cli_gateway_run_rec_t  *rec;
+    ngx_http_cli_gateway_runs_lock   lock(rz);
 
-    ngx_shmtx_lock(&rz->shpool->mutex);
+    ngx_http_cli_gateway_runs_expire(rz, ngx_cycle->log);
 
-    try {
-        ngx_http_cli_gateway_runs_expire(rz, ngx_cycle->log);
+    for (q = ngx_queue_head(&rz->sh->queue);
+         q != ngx_queue_sentinel(&rz->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_cli_gateway_run_rec_t, queue);
 
-        for (q = ngx_queue_head(&rz->sh->queue);
-             q != ngx_queue_sentinel(&rz->sh->queue);
-             q = ngx_queue_next(q))
-        {
-            rec = ngx_queue_data(q, ngx_http_cli_gateway_run_rec_t, queue);
-
-            if (ngx_http_cli_gateway_runs_owned(rec, user)) {
-                if (out.size() > 1) {
-                    out += ',';
-                }
-                out += ngx_http_cli_gateway_runs_json(rz, rec);
+        if (ngx_http_cli_gateway_runs_owned(rec, user)) {
+            if (out.size() > 1) {
+                out += ',';
             }
+            out += ngx_http_cli_gateway_runs_json(rz, rec);
         }
-
-    } catch (...) {
-        ngx_shmtx_unlock(&rz->shpool->mutex);
-        throw;
     }
-
-    ngx_shmtx_unlock(&rz->shpool->mutex);
 
     out += ']';
 

@@ -59,6 +59,28 @@ struct ngx_http_cli_gateway_run_rec_s {
 };
 
 
+/* The zone's mutex for a scope: released however the scope ends. */
+class ngx_http_cli_gateway_runs_lock {
+public:
+    explicit ngx_http_cli_gateway_runs_lock(
+        ngx_http_cli_gateway_runs_zone_t *rz)
+        : mutex_(&rz->shpool->mutex)
+    {
+        ngx_shmtx_lock(mutex_);
+    }
+
+    ~ngx_http_cli_gateway_runs_lock() { ngx_shmtx_unlock(mutex_); }
+
+    ngx_http_cli_gateway_runs_lock(const ngx_http_cli_gateway_runs_lock &)
+        = delete;
+    ngx_http_cli_gateway_runs_lock &operator=(
+        const ngx_http_cli_gateway_runs_lock &) = delete;
+
+private:
+    ngx_shmtx_t  *mutex_;
+};
+
+
 /* a stream polled within this long ago counts as a client */
 #define NGX_HTTP_CLI_GATEWAY_READER_TTL   1000
 
@@ -94,7 +116,8 @@ void ngx_http_cli_gateway_runs_expire(ngx_http_cli_gateway_runs_zone_t *rz,
 bool ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
     ngx_log_t *log);
 
-/* The writer: room in the ring for n more bytes, as far as replay allows */
+/* The writer, before n more bytes: the ring grows rather than overwrite,
+ * as far as replay allows */
 void ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t n);
 /* The writer: its last event is in the log */
