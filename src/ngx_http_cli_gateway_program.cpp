@@ -91,6 +91,9 @@ Program::~Program()
 {
     del_timers({ &reap_ev_, &grace_ev_, &cgroup_ev_ });
 
+    /* nothing signals the group any more */
+    collect();
+
     if (exit_) {
         ngx_close_connection(exit_);
     }
@@ -146,7 +149,9 @@ Program::on_exit_event()
 {
     int  code, signo;
 
-    switch (reap_child(pid_, exit_ ? exit_->fd : -1, false, code, signo)) {
+    switch (reap_child(pid_, exit_ ? exit_->fd : -1, false, code, signo,
+                       true))
+    {
 
     case ReapResult::running:
         if (!exit_) {
@@ -162,6 +167,7 @@ Program::on_exit_event()
         break;
 
     case ReapResult::exited:
+        zombie_ = true;
         break;
     }
 
@@ -170,7 +176,7 @@ Program::on_exit_event()
         exit_ = nullptr;
     }
 
-    set_reaped(code, signo);
+    set_exited(code, signo);
 
     if (signo) {
         ngx_log_error(NGX_LOG_INFO, owner_.log(), 0,
@@ -197,10 +203,20 @@ Program::reap_blocking()
     int  code, signo;
     int  fd = exit_ ? exit_->fd : pidfd_.get();
 
-    if (!reaped_
+    if (!exited_
         && reap_child(pid_, fd, true, code, signo) == ReapResult::exited)
     {
-        set_reaped(code, signo);
+        set_exited(code, signo);
+    }
+}
+
+
+void
+Program::collect()
+{
+    if (zombie_) {
+        collect_child(pid_);
+        zombie_ = false;
     }
 }
 
@@ -208,13 +224,13 @@ Program::reap_blocking()
 /* The program is gone: its count of cli_gateway_max_running too. */
 
 void
-Program::set_reaped(int code, int signo)
+Program::set_exited(int code, int signo)
 {
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, reap_ev_.log, 0,
-                   "cli_gateway: pid %P reaped, code %d, signal %d",
+                   "cli_gateway: pid %P exited, code %d, signal %d",
                    pid_, code, signo);
 
-    reaped_ = true;
+    exited_ = true;
     exit_code_ = code;
     signo_ = signo;
 
@@ -233,9 +249,9 @@ Program::stop()
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, reap_ev_.log, 0,
                    "cli_gateway: pid %P stopping, reaped: %d", pid_,
-                   (int) reaped_);
+                   (int) exited_);
 
-    if (reaped_) {
+    if (exited_) {
         signal_all(SIGKILL);
         return;
     }
@@ -305,7 +321,7 @@ Program::release()
     }
 
     if (cgroup_polls_ == 0) {
-        /* not the group: its leader is reaped, its pid may be reused */
+        /* what the program started, in its group or out of it */
         kill_cgroup(cgroup_);
     }
 
@@ -349,7 +365,7 @@ Program::on_cgroup_poll()
 void
 Program::kill_now()
 {
-    if (!reaped_ && !stopping_) {
+    if (!exited_ && !stopping_) {
         /* nothing else ended it: a stopped run was counted when stopped */
         ngx_http_cli_gateway_metric_exit(gmcf_,
             NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT);
@@ -357,6 +373,7 @@ Program::kill_now()
 
     signal_all(SIGKILL);
     reap_blocking();
+    collect();
 
     /* the killed processes need a moment to leave the cgroup */
     for (int i = 0; i < 200 && !cgroup_.empty(); i++) {

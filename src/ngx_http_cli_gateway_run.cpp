@@ -395,12 +395,12 @@ Run::on_program_released()
 }
 
 
-/* The stream ends once the program is reaped and both pipes are closed. */
+/* The stream ends once the program exited and both pipes are closed. */
 
 void
 Run::check_done()
 {
-    if (!program_.reaped()) {
+    if (!program_.exited()) {
         return;
     }
 
@@ -408,7 +408,7 @@ Run::check_done()
         /* a descendant may hold the pipes: give it drain_ to let go */
         if (!drain_ev_.timer_set) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log(), 0,
-                           "cli_gateway: pid %P reaped, pipes open: drain",
+                           "cli_gateway: pid %P exited, pipes open: drain",
                            program_.pid());
 
             ngx_add_timer(&drain_ev_, drain_);
@@ -709,7 +709,7 @@ Run::let_go()
 
     close_pipes(false);
 
-    if (!program_.reaped()) {
+    if (!program_.exited()) {
         program_.stop();
     }
 }
@@ -734,7 +734,7 @@ bool
 Run::done() const
 {
     return !sending() && !(stream_ && stream_->holds_buffers())
-           && program_.reaped() && !out_.open() && !err_.open()
+           && program_.exited() && !out_.open() && !err_.open()
            && !(detached_ && !ending_);
 }
 

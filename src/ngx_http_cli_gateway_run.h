@@ -104,7 +104,7 @@ public:
     public:
         virtual ngx_log_t *log() = 0;
         virtual void on_exception() = 0;
-        /* reaped: exit_code() and signo() are known */
+        /* exited: exit_code() and signo() are known */
         virtual void on_program_exit() = 0;
         /* release() said "not yet", and now the cgroup is gone */
         virtual void on_program_released() = 0;
@@ -135,7 +135,7 @@ public:
 
     Owner &owner() { return owner_; }
     pid_t pid() const { return pid_; }
-    bool reaped() const { return reaped_; }
+    bool exited() const { return exited_; }
     int exit_code() const { return exit_code_; }
     int signo() const { return signo_; }
 
@@ -146,7 +146,8 @@ public:
 private:
     void signal_all(int sig);
     void reap_blocking();
-    void set_reaped(int code, int signo);
+    void collect();
+    void set_exited(int code, int signo);
 
     Owner                                &owner_;
     ngx_http_cli_gateway_main_conf_t     *gmcf_;
@@ -165,7 +166,10 @@ private:
     int           exit_code_ = -1;
     int           signo_ = 0;
     ngx_uint_t    cgroup_polls_ = 0;
-    bool          reaped_ = false;
+    bool          exited_ = false;
+    /* exited, left a zombie so that its group's number is not reused
+     * while the group may still be signalled; collected with the run */
+    bool          zombie_ = false;
     bool          stopping_ = false;
 };
 

@@ -70,13 +70,6 @@ int pidfd_open(pid_t pid)
     return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
-// A child that will not be run: collected at once, so no zombie is left.
-void reap_failed(pid_t pid)
-{
-    while (waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
-    }
-}
-
 // The child starts the way glibc's posix_spawn starts one (clone with
 // CLONE_VM | CLONE_VFORK on a stack of its own, the parent suspended until
 // execve), but does its own setup: posix_spawn has no attribute for
@@ -194,7 +187,7 @@ int launch_cloned(const SpawnSpec &spec, int out_w, int err_w, pid_t &pid)
 
     if (rc == 0 && cs.err != 0) {
         rc = cs.err;
-        reap_failed(p);
+        collect_child(p);
     }
     if (rc == 0) {
         pid = p;
@@ -225,7 +218,7 @@ int spawn_child(const SpawnSpec &spec, Child &child)
     if (pidfd == -1 && errno != ENOSYS) {
         rc = errno;
         ::kill(pid, SIGKILL);
-        reap_failed(pid);
+        collect_child(pid);
         return rc;
     }
 
@@ -293,8 +286,14 @@ std::string spawn_error_message(int err, const char *program,
     return msg;
 }
 
+void collect_child(pid_t pid)
+{
+    while (waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+    }
+}
+
 ReapResult reap_child(pid_t pid, int pidfd, bool wait, int &exit_code,
-                      int &signo)
+                      int &signo, bool keep)
 {
     siginfo_t info;
     idtype_t type = pidfd >= 0 ? static_cast<idtype_t>(P_PIDFD) : P_PID;
@@ -302,7 +301,10 @@ ReapResult reap_child(pid_t pid, int pidfd, bool wait, int &exit_code,
 
     for (;;) {
         info.si_pid = 0;
-        if (waitid(type, id, &info, WEXITED | (wait ? 0 : WNOHANG)) == 0) {
+        if (waitid(type, id, &info,
+                   WEXITED | (wait ? 0 : WNOHANG) | (keep ? WNOWAIT : 0))
+            == 0)
+        {
             break;
         }
         if (errno != EINTR) {

@@ -94,8 +94,15 @@ enum class ReapResult { exited, running, failed };
 // Collects the exit status through the pidfd (by pid when pidfd is -1)
 // without blocking, or blocking when `wait` is set. exit_code is the
 // status, or -1 when killed by a signal; signo is the signal then.
+// With `keep`, the status is read and the child stays a zombie until
+// collect_child(): while it does, its pid, and so the number of the
+// process group it leads, cannot go to another process, and signalling
+// what is left of its group cannot hit an unrelated one.
 ReapResult reap_child(pid_t pid, int pidfd, bool wait, int &exit_code,
-                      int &signo);
+                      int &signo, bool keep = false);
+
+// Collects a child that has exited (a zombie), or waits for it to exit.
+void collect_child(pid_t pid);
 
 // Sends sig to the whole process group; ESRCH (group gone) is success.
 int signal_group(pid_t pgid, int sig);
