@@ -15,8 +15,10 @@ In one run on this machine, the same work goes to
               buffering off
   floor       bench/floor.c: posix_spawn + read to EOF + waitpid, in a loop
 Workloads: short runs (`seq 1 10`, wrk, 16 connections), one 300,000-line
-stream, time to the `started` event, idle streams (memory per stream), CPU
-per MB streamed. Prints a table; writes bench.csv, table.md (with the
+stream of `seq` (lines of 2 to 7 bytes: the framing's worst case), one of
+300,000 log lines (`cat` of a file of lines of about 85 bytes, written
+at the start), time to the `started` event, idle streams (memory per
+stream), CPU per MB streamed. Prints a table; writes bench.csv, table.md (with the
 machine and the date of the run) and bench.png (gnuplot) into
 BENCH_RESULTS (default BUILD_DIR/bench/results; `make bench
 BENCH_RESULTS=bench/results` renews the committed ones). All servers
@@ -42,6 +44,7 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 RESULTS = None          # main(): BENCH_RESULTS or BUILD_DIR/bench/results
+LOG_FILE = None         # main(): the log lines' file, BUILD_DIR/bench
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PORTS = {"module": 18081, "node+nginx": 18082, "node": 18083,
          "fcgiwrap": 18084, "module+runs": 18085}
@@ -58,7 +61,7 @@ FCGI_CHILDREN = 128     # fcgiwrap serves one request per child
 IDLE_SLEEP = "30"       # the idle program; streams are closed long before
 PR_SET_CHILD_SUBREAPER = 36
 PROGRAMS = {"/seq": "/usr/bin/seq", "/sleep": "/usr/bin/sleep",
-            "/sh": "/bin/sh"}
+            "/sh": "/bin/sh", "/cat": "/usr/bin/cat"}
 PROGRAM_EXES = {os.path.realpath(p) for p in PROGRAMS.values()}
 
 CONF = """
@@ -407,25 +410,45 @@ def short_runs(port):
             "bad": int(m.group(4)), "errors": "; ".join(errors)}
 
 
-def curl_stream(port):
+def write_log_lines(path):
+    """STREAM_LINES lines like a service's log, about 85 bytes each."""
+    levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN"]
+    with open(path, "w") as f:
+        for i in range(1, STREAM_LINES + 1):
+            f.write("2026-11-30T16:%02d:%02d.%03dZ %-5s worker-%02d request "
+                    "%d served in %d ms, %d bytes\n"
+                    % (i // 3600 % 60, i // 60 % 60, i % 1000, levels[i % 5],
+                       i % 16, i, i % 97, i * 7919 % 65536))
+
+
+def seq_stream():
+    return ("/seq", ["1", str(STREAM_LINES)])
+
+
+def log_stream():
+    return ("/cat", [LOG_FILE])
+
+
+def curl_stream(port, path, args):
     """One stream read by curl (a Python reader would be the bottleneck);
     returns (seconds, bytes of body)."""
     out = subprocess.run(
         ["curl", "-sS", "-0", "-o", "/dev/null",
          "-w", "%{http_code} %{time_total} %{size_download}",
          "-H", "X-Role: admin", "-H", "Content-Type: application/json",
-         "-d", json.dumps({"args": ["1", str(STREAM_LINES)]}),
-         "http://127.0.0.1:%d/seq" % port],
+         "-d", json.dumps({"args": args}),
+         "http://127.0.0.1:%d%s" % (port, path)],
         capture_output=True, text=True).stdout.split()
     if not out or out[0] != "200":
         raise SystemExit("bench: port %d: curl got %r" % (port, out))
     return float(out[1]), int(out[2])
 
 
-def stream(servers, gateway):
+def stream(servers, gateway, workload):
     port = PORTS[gateway]
+    path, args = workload
     # checked once: every line there, the right end
-    body, _, _ = fetch(port, "/seq", ["1", str(STREAM_LINES)])
+    body, _, _ = fetch(port, path, args)
     lines = body.count(b'"type":"stdout"')
     if lines != STREAM_LINES or not re.search(
             rb'\{"type":"exit_code","code":0\}\n(id: [0-9a-f]+\n)?\n\Z', body):
@@ -435,7 +458,7 @@ def stream(servers, gateway):
     meter.start()
     t_end = time.time() + 2
     while len(times) < 3 or (time.time() < t_end and len(times) < 50):
-        seconds, size = curl_stream(port)
+        seconds, size = curl_stream(port, path, args)
         if size != len(body):
             raise SystemExit("bench: %s sent %d bytes, then %d"
                              % (gateway, len(body), size))
@@ -500,10 +523,11 @@ def floor_runs(floor):
     return {"runs_s": int(out[1]) / float(out[3])}
 
 
-def floor_stream(floor):
+def floor_stream(floor, workload):
     reps = 20
-    out = subprocess.run([floor, "0", "1", str(reps), "/usr/bin/seq", "1",
-                          str(STREAM_LINES)], capture_output=True, text=True,
+    path, args = workload
+    out = subprocess.run([floor, "0", "1", str(reps), PROGRAMS[path]] + args,
+                         capture_output=True, text=True,
                          check=True).stdout.split()
     seconds, nbytes, cpu = float(out[3]), int(out[5]), float(out[7])
     return {"lines_s": STREAM_LINES * reps / seconds,
@@ -523,6 +547,12 @@ METRICS = [
     ("stream.mb_s", "300,000-line stream", "MB/s delivered", "MB/s", True),
     ("stream.cpu_ms_per_mb", "300,000-line stream", "CPU per MB", "ms/MB",
      False),
+    ("logs.lines_s", "300,000 log lines (~85 B)", "lines/s", "lines/s",
+     True),
+    ("logs.mb_s", "300,000 log lines (~85 B)", "MB/s delivered", "MB/s",
+     True),
+    ("logs.cpu_ms_per_mb", "300,000 log lines (~85 B)", "CPU per MB",
+     "ms/MB", False),
     ("started.p50_ms", "time to started (300 sequential)", "p50", "ms",
      False),
     ("started.p99_ms", "time to started (300 sequential)", "p99", "ms",
@@ -611,7 +641,8 @@ def chart(results):
         log("bench: no gnuplot, no chart")
         return
     panels = [("short.runs_s", "short runs/s (higher is better)"),
-              ("stream.lines_s", "stream lines/s (higher is better)"),
+              ("stream.lines_s", "seq lines/s (higher is better)"),
+              ("logs.lines_s", "log lines/s (higher is better)"),
               ("stream.cpu_ms_per_mb", "CPU ms per MB streamed (lower)"),
               ("started.p99_ms", "p99 ms to started (lower)"),
               ("idle.kib_per_stream", "KiB per idle stream (lower)")]
@@ -646,7 +677,7 @@ def reap_orphans():
 
 
 def main():
-    global RESULTS
+    global RESULTS, LOG_FILE
     build, nginx, module, floor = sys.argv[1:5]
     RESULTS = os.path.abspath(os.environ.get("BENCH_RESULTS") or
                               os.path.join(build, "bench", "results"))
@@ -656,6 +687,9 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 20000), hard))
     os.makedirs(RESULTS, exist_ok=True)
+    LOG_FILE = os.path.join(os.path.abspath(build), "bench", "log-lines.txt")
+    os.makedirs(os.path.dirname(LOG_FILE), exist_ok=True)
+    write_log_lines(LOG_FILE)
 
     desc = machine()
     log("bench: " + desc)
@@ -692,8 +726,12 @@ def main():
         put("floor", "short", floor_runs(floor))
 
         for gw in GATEWAYS:
-            put(gw, "stream", stream(servers, gw))
-        put("floor", "stream", floor_stream(floor))
+            put(gw, "stream", stream(servers, gw, seq_stream()))
+        put("floor", "stream", floor_stream(floor, seq_stream()))
+
+        for gw in GATEWAYS:
+            put(gw, "logs", stream(servers, gw, log_stream()))
+        put("floor", "logs", floor_stream(floor, log_stream()))
 
         for gw in GATEWAYS:
             put(gw, "started", started(PORTS[gw]))
