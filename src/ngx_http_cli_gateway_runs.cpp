@@ -370,6 +370,9 @@ ngx_http_cli_gateway_runs_detached(ngx_http_cli_gateway_main_conf_t *gmcf)
 
         ngx_shmtx_lock(&rz->shpool->mutex);
 
+        /* a dead worker's run is not detached: it ended */
+        ngx_http_cli_gateway_runs_expire(rz, ngx_cycle->log);
+
         for (q = ngx_queue_head(&rz->sh->queue);
              q != ngx_queue_sentinel(&rz->sh->queue);
              q = ngx_queue_next(q))
@@ -647,6 +650,39 @@ ngx_http_cli_gateway_runs_find(ngx_http_cli_gateway_runs_zone_t *rz,
     return (ngx_http_cli_gateway_run_rec_t *)
                ngx_str_rbtree_lookup(&rz->sh->rbtree, &name,
                                      ngx_crc32_short(name.data, name.len));
+}
+
+
+/*
+ * With the mutex: the record of id as the API shows it. A finished one
+ * past keep goes now, and one whose worker died ends now, whether or not
+ * a list or a new run came first.
+ */
+
+ngx_http_cli_gateway_run_rec_t *
+ngx_http_cli_gateway_runs_lookup(ngx_http_cli_gateway_runs_zone_t *rz,
+    std::string_view id, ngx_log_t *log)
+{
+    ngx_http_cli_gateway_run_rec_t  *rec;
+
+    rec = ngx_http_cli_gateway_runs_find(rz, id);
+
+    if (rec == NULL) {
+        return NULL;
+    }
+
+    if (rec->exited) {
+        if (ngx_time() - rec->ended_at >= rz->keep) {
+            ngx_http_cli_gateway_runs_free(rz, rec);
+            return NULL;
+        }
+
+        return rec;
+    }
+
+    (void) ngx_http_cli_gateway_runs_orphaned(rec, log);
+
+    return rec;
 }
 
 

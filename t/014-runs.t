@@ -23,6 +23,7 @@ our $http_config = <<'CONF';
     cli_gateway_runs_zone zone=runs:1m replay=64k keep=10m node=edge-1;
     cli_gateway_runs_zone zone=small:1m replay=4k node=edge-1;
     cli_gateway_runs_zone zone=tiny:32k replay=16k node=edge-1;
+    cli_gateway_runs_zone zone=brief:64k replay=4k keep=1s node=edge-1;
 
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 reuseport;
@@ -79,6 +80,13 @@ our $config = <<'CONF';
         cli_gateway_admin_claim $http_x_role admin;
         cli_gateway_user $http_x_user;
         cli_gateway_runs tiny detach=30s;
+    }
+
+    location /gk {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_user $http_x_user;
+        cli_gateway_runs brief detach=30s;
     }
 
     location = /p {
@@ -415,7 +423,26 @@ qr/cli_gateway: refused user "alice" args \["-c","echo up; exec sleep 30"\]: the
 
 
 
-=== TEST 12: the API passes the gateway's checks: no admin claim, 403
+=== TEST 12: a finished run past keep= is gone: its record, its events and a cancel are not found, with no list or new run first
+--- script
+id=$(R gk start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+sleep 0.3
+R gk get /runs/$id | field '["state"]'
+sleep 2.5
+R gk get /runs/$id | cut -d' ' -f1
+R gk events $id | cut -d' ' -f1
+R gk delete $id | cut -d' ' -f1
+--- sse
+started
+stdout exited
+stdout 404
+stdout 404
+stdout 404
+exit_code 0
+
+
+
+=== TEST 13: the API passes the gateway's checks: no admin claim, 403
 --- request
 GET /g/runs
 --- more_headers
@@ -427,7 +454,7 @@ Admin role required for CLI gateway
 
 
 
-=== TEST 13: a method the list does not take
+=== TEST 14: a method the list does not take
 --- request
 POST /g/runs
 --- error_code: 405
@@ -439,7 +466,7 @@ Method not allowed, use GET, HEAD
 
 
 
-=== TEST 14: a method a record does not take
+=== TEST 15: a method a record does not take
 --- request
 PUT /g/runs/edge-1-0000000000000000
 --- error_code: 405
@@ -451,7 +478,7 @@ Method not allowed, use GET, HEAD, DELETE
 
 
 
-=== TEST 15: events are for GET only
+=== TEST 16: events are for GET only
 --- request
 DELETE /g/runs/edge-1-0000000000000000/events
 --- error_code: 405
@@ -463,7 +490,7 @@ Method not allowed, use GET
 
 
 
-=== TEST 16: other URIs under the location are not found
+=== TEST 17: other URIs under the location are not found
 --- pipelined_requests eval
 ["GET /g/other", "GET /g/runs/a/b", "GET /g/runs//events", "GET /g/runsx"]
 --- more_headers
@@ -478,7 +505,7 @@ X-Role: admin
 
 
 
-=== TEST 17: a location without cli_gateway_runs sends the bytes it always did
+=== TEST 18: a location without cli_gateway_runs sends the bytes it always did
 --- request eval
 "POST /p\n" . '{"args":["-c","echo one"]}'
 --- sse
@@ -488,7 +515,7 @@ exit_code 0
 
 
 
-=== TEST 18: cli_gateway_runs needs a prefix location
+=== TEST 19: cli_gateway_runs needs a prefix location
 --- config
     location = /cli {
         cli_gateway /bin/sh;
@@ -503,7 +530,7 @@ POST /cli
 
 
 
-=== TEST 19: a zone nobody defined
+=== TEST 20: a zone nobody defined
 --- config
     location /cli {
         cli_gateway /bin/sh;
@@ -518,7 +545,7 @@ zero size shared memory zone "nowhere"
 
 
 
-=== TEST 20: cli_gateway_runs without cli_gateway
+=== TEST 21: cli_gateway_runs without cli_gateway
 --- config
     location /cli {
         cli_gateway_runs runs;
@@ -531,7 +558,7 @@ POST /cli
 
 
 
-=== TEST 21: cli_gateway_runs_zone parameters are checked
+=== TEST 22: cli_gateway_runs_zone parameters are checked
 --- http_config
     cli_gateway_runs_zone zone=r:1m replay=1k;
 --- config
@@ -543,7 +570,7 @@ invalid "replay=1k", at least 4k
 
 
 
-=== TEST 22: a node name that could not be routed
+=== TEST 23: a node name that could not be routed
 --- http_config
     cli_gateway_runs_zone zone=r:1m node=a/b;
 --- config
@@ -555,7 +582,7 @@ node name "a/b" may have letters, digits, ".", "_" and "-" only
 
 
 
-=== TEST 23: a zone without its size
+=== TEST 24: a zone without its size
 --- http_config
     cli_gateway_runs_zone zone=r replay=8k;
 --- config
@@ -567,7 +594,7 @@ invalid zone size "zone=r"
 
 
 
-=== TEST 24: an unknown parameter of cli_gateway_runs
+=== TEST 25: an unknown parameter of cli_gateway_runs
 --- config
     location /cli {
         cli_gateway /bin/sh;

@@ -13,7 +13,7 @@ port_b=${TEST_NGINX_RUNS_PORT_B:-1977}
 root_b=$root/edge-b
 trap '"$nginx" -p "$root/" -c "$root/nginx.conf" -s stop 2>/dev/null; "$nginx" -p "$root_b/" -c "$root_b/nginx.conf" -s stop 2>/dev/null; sleep 0.3; pkill -f "sleep 4[0-9][.]43" 2>/dev/null; rm -rf "$root"' EXIT
 
-echo "1..14"
+echo "1..16"
 
 # edge_conf DIR PORT NODE OTHER_NODE OTHER_PORT
 edge_conf() {
@@ -106,6 +106,10 @@ worker=$(R events "$id" --lines 2 | sed -n 's/^stdout //p' | head -1)
 kill -9 "$worker"
 check "the dead worker's program is stopped within 2 s" \
       'gone_within "sleep 42.43" 20'
+check "its record says exited, -1, with no list or reattach before" \
+      '[ "$(R get /runs/$id | field "[\"state\"], d[\"exit_code\"]")" = "exited -1" ]'
+check "a cancel of it is a conflict: it has exited" \
+      'R delete "$id" | grep -q "^409 "'
 R events "$id" > "$root/events"
 check "its reattached log ends with the worker's exit" \
       'tail -3 "$root/events" | tr "\n" " " | grep -qx "error nginx worker exited exit_code -1 ids ok "'
