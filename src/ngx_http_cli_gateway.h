@@ -176,6 +176,9 @@ typedef struct {
     std::string                *scratch;    /* events of runs in a zone */
     ngx_array_t                *runs_zones; /* of ngx_http_cli_gateway_runs_zone_t * */
     ngx_event_t                 cancel_ev;  /* looks for DELETEs of runs */
+    ngx_msec_t                  exiting_at; /* when it saw ngx_exiting */
+    unsigned                    exiting:1;  /* it saw ngx_exiting */
+    unsigned                    shut_down:1;  /* worker_shutdown_timeout */
 } ngx_http_cli_gateway_main_conf_t;
 
 

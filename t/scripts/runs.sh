@@ -13,7 +13,7 @@ port_b=${TEST_NGINX_RUNS_PORT_B:-1977}
 root_b=$root/edge-b
 trap '"$nginx" -p "$root/" -c "$root/nginx.conf" -s stop 2>/dev/null; "$nginx" -p "$root_b/" -c "$root_b/nginx.conf" -s stop 2>/dev/null; sleep 0.3; pkill -f "sleep 4[0-9][.]43" 2>/dev/null; rm -rf "$root"' EXIT
 
-echo "1..16"
+echo "1..19"
 
 # edge_conf DIR PORT NODE OTHER_NODE OTHER_PORT
 edge_conf() {
@@ -136,3 +136,18 @@ check "edge-b cancels it: 202, and the program on edge-a is gone" \
       'grep -q "^202 " "$root/del" && gone_within "sleep 43.43" 20'
 check "no alert, crit or emerg in either error.log but the SIGKILLed worker" \
       'no_line "\[(alert|crit|emerg)\]" "$root/logs/error.log" "exited on signal 9" && no_line "\[(alert|crit|emerg)\]" "$root_b/logs/error.log"'
+
+# nginx -s quit with a detached run: the old worker waits for it, but no
+# longer than worker_shutdown_timeout; then the run stops like the rest.
+stop
+sed -i 's/^events /worker_shutdown_timeout 1s;\n&/' "$root/nginx.conf"
+: > "$root/logs/error.log"
+start
+id=$(R start '{"args":["-c","echo up; exec sleep 44.43"],"timeout_secs":60}' | run_id)
+old=$(master)
+"$nginx" -p "$root/" -c "$root/nginx.conf" -s quit
+check "quit with a detached run: nginx is gone within 3 s (worker_shutdown_timeout 1s)" \
+      'for _ in $(seq 30); do gone "$old" && break; sleep 0.1; done; gone "$old"'
+check "its program is gone" 'gone_within "sleep 44.43" 10'
+check "the log says the timeout stopped it" \
+      'grep -q "worker_shutdown_timeout is over, stopping pid" "$root/logs/error.log"'
