@@ -730,6 +730,15 @@ ngx_http_cli_gateway_runs_resize(ngx_http_cli_gateway_runs_zone_t *rz,
     data = (char *) (evict ? ngx_http_cli_gateway_runs_alloc(rz, size)
                            : ngx_slab_alloc_locked(rz->shpool, size));
     if (data == NULL) {
+        if (evict) {
+            /* once per run: it does not try again */
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "cli_gateway: the zone \"%V\" of cli_gateway_runs "
+                          "is full: run %V keeps the last %uz bytes of its "
+                          "log for replay, not %uz", &rz->shm_zone->shm.name,
+                          &rec->sn.str, rec->ring.size, rec->replay);
+        }
+
         /* the oldest output is overwritten sooner: a reattach says so */
         rec->replay = rec->ring.size;
         return;
