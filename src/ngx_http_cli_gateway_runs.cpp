@@ -614,8 +614,9 @@ bool
 ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
     ngx_log_t *log)
 {
-    if (rec->exited || rec->worker == ngx_pid || kill(rec->worker, 0) == 0
-        || ngx_errno != NGX_ESRCH)
+    /* the ledger's test: a pid reused by another user's process counts */
+    if (rec->exited || rec->worker == ngx_pid
+        || !ngx_http_cli_gateway_worker_gone(rec->worker))
     {
         return false;
     }
