@@ -23,7 +23,7 @@ our $http_config = <<'CONF';
     cli_gateway_runs_zone zone=runs:1m replay=64k keep=10m node=edge-1;
     cli_gateway_runs_zone zone=small:1m replay=4k node=edge-1;
     cli_gateway_runs_zone zone=tiny:32k replay=16k node=edge-1;
-    cli_gateway_runs_zone zone=brief:64k replay=4k keep=1s node=edge-1;
+    cli_gateway_runs_zone zone=brief:64k replay=4k keep=2s node=edge-1;
     cli_gateway_runs_zone zone=cramped:32k replay=1m node=edge-1;
 
     server {
@@ -436,7 +436,7 @@ qr/cli_gateway: refused user "alice" args \["-c","echo up; exec sleep 30"\]: the
 id=$(R gk start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
 sleep 0.3
 R gk get /runs/$id | field '["state"]'
-sleep 2.5
+sleep 3
 R gk get /runs/$id | cut -d' ' -f1
 R gk events $id | cut -d' ' -f1
 R gk delete $id | cut -d' ' -f1
