@@ -625,7 +625,10 @@ ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
                   "cli_gateway: run %V ended with its worker %P",
                   &rec->sn.str, rec->worker);
 
-    /* no writer is left: ours are the log's next bytes */
+    /* no writer is left: ours are the log's next bytes, after the last
+     * it published (it may have died in the middle of a copy) */
+    cligw::ring_abandon(rec->ring);
+
     RingOut out = { rec->ring };
     cligw::EventIds<RingOut> ids(out, rec->ring.writing);
 
