@@ -39,7 +39,7 @@ static bool ngx_http_cli_gateway_runs_evict(
 static void ngx_http_cli_gateway_runs_free(
     ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec);
-static void ngx_http_cli_gateway_runs_resize(
+static bool ngx_http_cli_gateway_runs_resize(
     ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict);
 
@@ -716,7 +716,31 @@ ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
 
     ngx_http_cli_gateway_runs_lock lock(rz);
 
-    ngx_http_cli_gateway_runs_resize(rz, rec, size, true);
+    /* finished runs make room first; then as much as the zone has left */
+    for (bool evict = true; ; evict = false) {
+
+        if (ngx_http_cli_gateway_runs_resize(rz, rec, size, evict)) {
+            return;
+        }
+
+        size_t smaller = ngx_align(size / 2, ngx_pagesize);
+
+        if (smaller >= size || smaller <= rec->ring.size) {
+            break;
+        }
+
+        size = smaller;
+    }
+
+    /* once per run: it does not try again */
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "cli_gateway: the zone \"%V\" of cli_gateway_runs is "
+                  "full: run %V keeps the last %uz bytes of its log for "
+                  "replay, not %uz", &rz->shm_zone->shm.name, &rec->sn.str,
+                  rec->ring.size, rec->replay);
+
+    /* the oldest output is overwritten sooner: a reattach says so */
+    rec->replay = rec->ring.size;
 }
 
 
@@ -725,7 +749,7 @@ ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
  * that is not finished may make room from finished ones: it cannot be one.
  */
 
-static void
+static bool
 ngx_http_cli_gateway_runs_resize(ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict)
 {
@@ -734,23 +758,14 @@ ngx_http_cli_gateway_runs_resize(ngx_http_cli_gateway_runs_zone_t *rz,
     data = (char *) (evict ? ngx_http_cli_gateway_runs_alloc(rz, size)
                            : ngx_slab_alloc_locked(rz->shpool, size));
     if (data == NULL) {
-        if (evict) {
-            /* once per run: it does not try again */
-            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                          "cli_gateway: the zone \"%V\" of cli_gateway_runs "
-                          "is full: run %V keeps the last %uz bytes of its "
-                          "log for replay, not %uz", &rz->shm_zone->shm.name,
-                          &rec->sn.str, rec->ring.size, rec->replay);
-        }
-
-        /* the oldest output is overwritten sooner: a reattach says so */
-        rec->replay = rec->ring.size;
-        return;
+        return false;
     }
 
     old = rec->ring.data;
     cligw::ring_move(rec->ring, data, size);
     ngx_slab_free_locked(rz->shpool, old);
+
+    return true;
 }
 
 
@@ -766,9 +781,10 @@ ngx_http_cli_gateway_runs_exit(ngx_http_cli_gateway_runs_zone_t *rz,
     if (rec->ring.size - std::min<uint64_t>(rec->ring.writing, rec->ring.size)
         >= ngx_pagesize)
     {
-        ngx_http_cli_gateway_runs_resize(rz, rec,
-                                         ngx_max(rec->ring.writing, 64),
-                                         false);
+        /* no room for the smaller copy: the larger one stays */
+        (void) ngx_http_cli_gateway_runs_resize(rz, rec,
+                                                ngx_max(rec->ring.writing, 64),
+                                                false);
     }
 
     rec->exited = 1;
