@@ -176,6 +176,9 @@ typedef struct {
     std::string                *scratch;    /* events of runs in a zone */
     ngx_array_t                *runs_zones; /* of ngx_http_cli_gateway_runs_zone_t * */
     ngx_event_t                 cancel_ev;  /* looks for DELETEs of runs */
+    ngx_msec_t                  exiting_at; /* when it saw ngx_exiting */
+    unsigned                    exiting:1;  /* it saw ngx_exiting */
+    unsigned                    shut_down:1;  /* worker_shutdown_timeout */
 } ngx_http_cli_gateway_main_conf_t;
 
 
@@ -315,6 +318,8 @@ void ngx_http_cli_gateway_abandon_run(ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_ledger_entry_t *e);
 ngx_http_cli_gateway_metrics_t *ngx_http_cli_gateway_ledger_metrics(
     ngx_http_cli_gateway_main_conf_t *gmcf);
+/* a worker's pid answers no more, or for another user's process (reused) */
+ngx_flag_t ngx_http_cli_gateway_worker_gone(ngx_pid_t pid);
 
 /* metrics.cpp: cli_gateway_status, and the counting */
 char *ngx_http_cli_gateway_status(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -102,7 +102,6 @@ static ngx_int_t ngx_http_cli_gateway_take_key_locked(ngx_slab_pool_t *shpool,
 static void ngx_http_cli_gateway_give_key_locked(ngx_slab_pool_t *shpool,
     ngx_http_cli_gateway_ledger_t *ledger,
     ngx_http_cli_gateway_ledger_key_t **kp);
-static ngx_flag_t ngx_http_cli_gateway_worker_gone(ngx_pid_t pid);
 
 
 static ngx_str_t  ngx_http_cli_gateway_ledger_name =
@@ -888,7 +887,7 @@ ngx_http_cli_gateway_ledger_metrics(ngx_http_cli_gateway_main_conf_t *gmcf)
  * so a live one always answers its peers.
  */
 
-static ngx_flag_t
+ngx_flag_t
 ngx_http_cli_gateway_worker_gone(ngx_pid_t pid)
 {
     return kill(pid, 0) == -1 && (ngx_errno == NGX_ESRCH

@@ -513,6 +513,25 @@ Run::check_cancel()
 }
 
 
+/* worker_shutdown_timeout is over: the run ends, as its client's did. */
+
+void
+Run::shut_down()
+{
+    if (!reading()) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log(), 0,
+                  "cli_gateway: worker_shutdown_timeout is over, stopping "
+                  "pid %P", program_.pid());
+
+    ngx_http_cli_gateway_metric_exit(gmcf_,
+                                     NGX_HTTP_CLI_GATEWAY_EXIT_WORKER_EXIT);
+    stop_with("nginx is shutting down");
+}
+
+
 /* A detached run: how long it has been without any client. */
 
 void

@@ -452,6 +452,7 @@ public:
 
     void on_poll();
     void check_cancel();
+    void shut_down();
 
     /* a standard-layout link, so a queue entry leads back to its Run */
     struct Link {

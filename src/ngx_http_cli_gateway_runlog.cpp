@@ -92,6 +92,41 @@ using cligw::Run;
 
 
 /*
+ * Once, when a graceful shutdown has lasted worker_shutdown_timeout (when
+ * set): true. The watch saw ngx_exiting within 50 ms of nginx's own timer.
+ */
+
+static bool
+ngx_http_cli_gateway_shutdown_over(ngx_http_cli_gateway_main_conf_t *gmcf)
+{
+    ngx_core_conf_t  *ccf;
+
+    if (!ngx_exiting || gmcf->shut_down) {
+        return false;
+    }
+
+    if (!gmcf->exiting) {
+        gmcf->exiting = 1;
+        gmcf->exiting_at = ngx_current_msec;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf->shutdown_timeout == 0
+        || ccf->shutdown_timeout == NGX_CONF_UNSET_MSEC
+        || ngx_current_msec - gmcf->exiting_at < ccf->shutdown_timeout)
+    {
+        return false;
+    }
+
+    gmcf->shut_down = 1;
+
+    return true;
+}
+
+
+/*
  * The worker's watch for cancels: a DELETE counts in its zone, and a
  * worker that sees a count change asks its runs. Runs cost nothing while
  * nobody cancels.
@@ -115,6 +150,23 @@ ngx_http_cli_gateway_cancel_watch(ngx_event_t *ev)
         if (n != zones[i]->cancels_seen) {
             zones[i]->cancels_seen = n;
             changed = true;
+        }
+    }
+
+    if (ngx_http_cli_gateway_shutdown_over(gmcf)) {
+        /*
+         * worker_shutdown_timeout: nginx closed the connections, so runs
+         * with a client end; a detached run (or one that detached as its
+         * client was closed) has none, and would hold the worker for its
+         * whole timeout.
+         */
+        for (q = ngx_queue_head(&gmcf->runs);
+             q != ngx_queue_sentinel(&gmcf->runs);
+             q = ngx_queue_next(q))
+        {
+            Run *run = reinterpret_cast<Run::Link *>(q)->run;
+
+            cligw::guarded(*run, [&] { run->shut_down(); });
         }
     }
 

@@ -39,7 +39,7 @@ static bool ngx_http_cli_gateway_runs_evict(
 static void ngx_http_cli_gateway_runs_free(
     ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec);
-static void ngx_http_cli_gateway_runs_resize(
+static bool ngx_http_cli_gateway_runs_resize(
     ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict);
 
@@ -370,6 +370,9 @@ ngx_http_cli_gateway_runs_detached(ngx_http_cli_gateway_main_conf_t *gmcf)
 
         ngx_shmtx_lock(&rz->shpool->mutex);
 
+        /* a dead worker's run is not detached: it ended */
+        ngx_http_cli_gateway_runs_expire(rz, ngx_cycle->log);
+
         for (q = ngx_queue_head(&rz->sh->queue);
              q != ngx_queue_sentinel(&rz->sh->queue);
              q = ngx_queue_next(q))
@@ -611,8 +614,9 @@ bool
 ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
     ngx_log_t *log)
 {
-    if (rec->exited || rec->worker == ngx_pid || kill(rec->worker, 0) == 0
-        || ngx_errno != NGX_ESRCH)
+    /* the ledger's test: a pid reused by another user's process counts */
+    if (rec->exited || rec->worker == ngx_pid
+        || !ngx_http_cli_gateway_worker_gone(rec->worker))
     {
         return false;
     }
@@ -621,7 +625,10 @@ ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
                   "cli_gateway: run %V ended with its worker %P",
                   &rec->sn.str, rec->worker);
 
-    /* no writer is left: ours are the log's next bytes */
+    /* no writer is left: ours are the log's next bytes, after the last
+     * it published (it may have died in the middle of a copy) */
+    cligw::ring_abandon(rec->ring);
+
     RingOut out = { rec->ring };
     cligw::EventIds<RingOut> ids(out, rec->ring.writing);
 
@@ -647,6 +654,39 @@ ngx_http_cli_gateway_runs_find(ngx_http_cli_gateway_runs_zone_t *rz,
     return (ngx_http_cli_gateway_run_rec_t *)
                ngx_str_rbtree_lookup(&rz->sh->rbtree, &name,
                                      ngx_crc32_short(name.data, name.len));
+}
+
+
+/*
+ * With the mutex: the record of id as the API shows it. A finished one
+ * past keep goes now, and one whose worker died ends now, whether or not
+ * a list or a new run came first.
+ */
+
+ngx_http_cli_gateway_run_rec_t *
+ngx_http_cli_gateway_runs_lookup(ngx_http_cli_gateway_runs_zone_t *rz,
+    std::string_view id, ngx_log_t *log)
+{
+    ngx_http_cli_gateway_run_rec_t  *rec;
+
+    rec = ngx_http_cli_gateway_runs_find(rz, id);
+
+    if (rec == NULL) {
+        return NULL;
+    }
+
+    if (rec->exited) {
+        if (ngx_time() - rec->ended_at >= rz->keep) {
+            ngx_http_cli_gateway_runs_free(rz, rec);
+            return NULL;
+        }
+
+        return rec;
+    }
+
+    (void) ngx_http_cli_gateway_runs_orphaned(rec, log);
+
+    return rec;
 }
 
 
@@ -676,7 +716,31 @@ ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
 
     ngx_http_cli_gateway_runs_lock lock(rz);
 
-    ngx_http_cli_gateway_runs_resize(rz, rec, size, true);
+    /* finished runs make room first; then as much as the zone has left */
+    for (bool evict = true; ; evict = false) {
+
+        if (ngx_http_cli_gateway_runs_resize(rz, rec, size, evict)) {
+            return;
+        }
+
+        size_t smaller = ngx_align(size / 2, ngx_pagesize);
+
+        if (smaller >= size || smaller <= rec->ring.size) {
+            break;
+        }
+
+        size = smaller;
+    }
+
+    /* once per run: it does not try again */
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "cli_gateway: the zone \"%V\" of cli_gateway_runs is "
+                  "full: run %V keeps the last %uz bytes of its log for "
+                  "replay, not %uz", &rz->shm_zone->shm.name, &rec->sn.str,
+                  rec->ring.size, rec->replay);
+
+    /* the oldest output is overwritten sooner: a reattach says so */
+    rec->replay = rec->ring.size;
 }
 
 
@@ -685,7 +749,7 @@ ngx_http_cli_gateway_runs_grow(ngx_http_cli_gateway_runs_zone_t *rz,
  * that is not finished may make room from finished ones: it cannot be one.
  */
 
-static void
+static bool
 ngx_http_cli_gateway_runs_resize(ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict)
 {
@@ -694,14 +758,14 @@ ngx_http_cli_gateway_runs_resize(ngx_http_cli_gateway_runs_zone_t *rz,
     data = (char *) (evict ? ngx_http_cli_gateway_runs_alloc(rz, size)
                            : ngx_slab_alloc_locked(rz->shpool, size));
     if (data == NULL) {
-        /* the oldest output is overwritten sooner: a reattach says so */
-        rec->replay = rec->ring.size;
-        return;
+        return false;
     }
 
     old = rec->ring.data;
     cligw::ring_move(rec->ring, data, size);
     ngx_slab_free_locked(rz->shpool, old);
+
+    return true;
 }
 
 
@@ -717,9 +781,10 @@ ngx_http_cli_gateway_runs_exit(ngx_http_cli_gateway_runs_zone_t *rz,
     if (rec->ring.size - std::min<uint64_t>(rec->ring.writing, rec->ring.size)
         >= ngx_pagesize)
     {
-        ngx_http_cli_gateway_runs_resize(rz, rec,
-                                         ngx_max(rec->ring.writing, 64),
-                                         false);
+        /* no room for the smaller copy: the larger one stays */
+        (void) ngx_http_cli_gateway_runs_resize(rz, rec,
+                                                ngx_max(rec->ring.writing, 64),
+                                                false);
     }
 
     rec->exited = 1;

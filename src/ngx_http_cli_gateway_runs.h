@@ -95,6 +95,12 @@ const char *ngx_http_cli_gateway_runs_state(
 ngx_http_cli_gateway_run_rec_t *ngx_http_cli_gateway_runs_find(
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id);
 
+/* The record of id for the API, or NULL: as find, and one past keep goes,
+ * one of a dead worker ends; with the zone's mutex held. */
+ngx_http_cli_gateway_run_rec_t *ngx_http_cli_gateway_runs_lookup(
+    ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
+    ngx_log_t *log);
+
 /* Whether the record is the caller's (cli_gateway_user). */
 bool ngx_http_cli_gateway_runs_owned(ngx_http_cli_gateway_run_rec_t *rec,
     ngx_str_t *user);

@@ -23,6 +23,8 @@ our $http_config = <<'CONF';
     cli_gateway_runs_zone zone=runs:1m replay=64k keep=10m node=edge-1;
     cli_gateway_runs_zone zone=small:1m replay=4k node=edge-1;
     cli_gateway_runs_zone zone=tiny:32k replay=16k node=edge-1;
+    cli_gateway_runs_zone zone=brief:64k replay=4k keep=2s node=edge-1;
+    cli_gateway_runs_zone zone=cramped:32k replay=1m node=edge-1;
 
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 reuseport;
@@ -79,6 +81,20 @@ our $config = <<'CONF';
         cli_gateway_admin_claim $http_x_role admin;
         cli_gateway_user $http_x_user;
         cli_gateway_runs tiny detach=30s;
+    }
+
+    location /gk {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_user $http_x_user;
+        cli_gateway_runs brief detach=30s;
+    }
+
+    location /gc {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_user $http_x_user;
+        cli_gateway_runs cramped detach=30s;
     }
 
     location = /p {
@@ -415,7 +431,52 @@ qr/cli_gateway: refused user "alice" args \["-c","echo up; exec sleep 30"\]: the
 
 
 
-=== TEST 12: the API passes the gateway's checks: no admin claim, 403
+=== TEST 12: a finished run past keep= is gone: its record, its events and a cancel are not found, with no list or new run first
+--- script
+id=$(R gk start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+sleep 0.3
+R gk get /runs/$id | field '["state"]'
+sleep 3
+R gk get /runs/$id | cut -d' ' -f1
+R gk events $id | cut -d' ' -f1
+R gk delete $id | cut -d' ' -f1
+--- sse
+started
+stdout exited
+stdout 404
+stdout 404
+stdout 404
+exit_code 0
+
+
+
+=== TEST 13: a zone too small for replay=: the ring grows as far as the zone has room and stops there, the run streams on whole, a reattach gets a gap then what was kept, and the log says why
+--- script
+R gc post '{"args":["-c","seq 1 5000"]}' | tail -3
+id=$(R gc get /runs | python3 -c 'import json,sys; print(json.loads(sys.stdin.read().split(" ",1)[1])[-1]["run_id"])')
+R gc events $id > /tmp/runs-$$-e
+head -1 /tmp/runs-$$-e | cut -d' ' -f1
+n=$(grep -c '^stdout ' /tmp/runs-$$-e)
+[ "$n" -ge 100 ] && echo "what the zone had room for is kept" || echo "$n events kept"
+tail -3 /tmp/runs-$$-e
+rm -f /tmp/runs-$$-*
+--- sse
+started
+stdout stdout 5000
+stdout exit_code 0
+stdout ids ok
+stdout gap
+stdout what the zone had room for is kept
+stdout stdout 5000
+stdout exit_code 0
+stdout ids ok
+exit_code 0
+--- error_log eval
+qr/cli_gateway: the zone "cramped" of cli_gateway_runs is full: run edge-1-[0-9a-f]{16} keeps the last \d{4,} bytes of its log for replay, not 1048576/
+
+
+
+=== TEST 14: the API passes the gateway's checks: no admin claim, 403
 --- request
 GET /g/runs
 --- more_headers
@@ -427,7 +488,7 @@ Admin role required for CLI gateway
 
 
 
-=== TEST 13: a method the list does not take
+=== TEST 15: a method the list does not take
 --- request
 POST /g/runs
 --- error_code: 405
@@ -439,7 +500,7 @@ Method not allowed, use GET, HEAD
 
 
 
-=== TEST 14: a method a record does not take
+=== TEST 16: a method a record does not take
 --- request
 PUT /g/runs/edge-1-0000000000000000
 --- error_code: 405
@@ -451,7 +512,7 @@ Method not allowed, use GET, HEAD, DELETE
 
 
 
-=== TEST 15: events are for GET only
+=== TEST 17: events are for GET only
 --- request
 DELETE /g/runs/edge-1-0000000000000000/events
 --- error_code: 405
@@ -463,7 +524,7 @@ Method not allowed, use GET
 
 
 
-=== TEST 16: other URIs under the location are not found
+=== TEST 18: other URIs under the location are not found
 --- pipelined_requests eval
 ["GET /g/other", "GET /g/runs/a/b", "GET /g/runs//events", "GET /g/runsx"]
 --- more_headers
@@ -478,7 +539,7 @@ X-Role: admin
 
 
 
-=== TEST 17: a location without cli_gateway_runs sends the bytes it always did
+=== TEST 19: a location without cli_gateway_runs sends the bytes it always did
 --- request eval
 "POST /p\n" . '{"args":["-c","echo one"]}'
 --- sse
@@ -488,7 +549,7 @@ exit_code 0
 
 
 
-=== TEST 18: cli_gateway_runs needs a prefix location
+=== TEST 20: cli_gateway_runs needs a prefix location
 --- config
     location = /cli {
         cli_gateway /bin/sh;
@@ -503,7 +564,7 @@ POST /cli
 
 
 
-=== TEST 19: a zone nobody defined
+=== TEST 21: a zone nobody defined
 --- config
     location /cli {
         cli_gateway /bin/sh;
@@ -518,7 +579,7 @@ zero size shared memory zone "nowhere"
 
 
 
-=== TEST 20: cli_gateway_runs without cli_gateway
+=== TEST 22: cli_gateway_runs without cli_gateway
 --- config
     location /cli {
         cli_gateway_runs runs;
@@ -531,7 +592,7 @@ POST /cli
 
 
 
-=== TEST 21: cli_gateway_runs_zone parameters are checked
+=== TEST 23: cli_gateway_runs_zone parameters are checked
 --- http_config
     cli_gateway_runs_zone zone=r:1m replay=1k;
 --- config
@@ -543,7 +604,7 @@ invalid "replay=1k", at least 4k
 
 
 
-=== TEST 22: a node name that could not be routed
+=== TEST 24: a node name that could not be routed
 --- http_config
     cli_gateway_runs_zone zone=r:1m node=a/b;
 --- config
@@ -555,7 +616,7 @@ node name "a/b" may have letters, digits, ".", "_" and "-" only
 
 
 
-=== TEST 23: a zone without its size
+=== TEST 25: a zone without its size
 --- http_config
     cli_gateway_runs_zone zone=r replay=8k;
 --- config
@@ -567,7 +628,7 @@ invalid zone size "zone=r"
 
 
 
-=== TEST 24: an unknown parameter of cli_gateway_runs
+=== TEST 26: an unknown parameter of cli_gateway_runs
 --- config
     location /cli {
         cli_gateway /bin/sh;

@@ -99,6 +99,16 @@ void ring_move(ReplayRing &ring, char *data, std::size_t size)
 }
 
 
+void ring_abandon(ReplayRing &ring)
+{
+    std::uint64_t head = load(ring.head);
+
+    // the ring's places the lost write took held the oldest bytes kept
+    ring.floor = std::min(ring_oldest(ring, ring.writing), head);
+    store(ring.writing, head);
+}
+
+
 bool ring_read(const ReplayRing &ring, std::uint64_t from, std::size_t max,
                std::string &out, RingRead &read)
 {

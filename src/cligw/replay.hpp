@@ -40,6 +40,11 @@ void ring_publish(ReplayRing &ring);
 // another size, keeping as many of the newest as it holds.
 void ring_move(ReplayRing &ring, char *data, std::size_t size);
 
+// With no writer any more (its worker died): what it wrote but did not
+// publish may be torn (it died copying) and is dropped, the log goes on
+// from head; what that write overwrote of the oldest bytes is not kept.
+void ring_abandon(ReplayRing &ring);
+
 struct RingRead {
     std::uint64_t  from;      // offset of out's first byte (> asked: a gap)
     std::uint64_t  head;      // the log's end when read

@@ -13,7 +13,7 @@ port_b=${TEST_NGINX_RUNS_PORT_B:-1977}
 root_b=$root/edge-b
 trap '"$nginx" -p "$root/" -c "$root/nginx.conf" -s stop 2>/dev/null; "$nginx" -p "$root_b/" -c "$root_b/nginx.conf" -s stop 2>/dev/null; sleep 0.3; pkill -f "sleep 4[0-9][.]43" 2>/dev/null; rm -rf "$root"' EXIT
 
-echo "1..14"
+echo "1..20"
 
 # edge_conf DIR PORT NODE OTHER_NODE OTHER_PORT
 edge_conf() {
@@ -106,6 +106,10 @@ worker=$(R events "$id" --lines 2 | sed -n 's/^stdout //p' | head -1)
 kill -9 "$worker"
 check "the dead worker's program is stopped within 2 s" \
       'gone_within "sleep 42.43" 20'
+check "its record says exited, -1, with no list or reattach before" \
+      '[ "$(R get /runs/$id | field "[\"state\"], d[\"exit_code\"]")" = "exited -1" ]'
+check "a cancel of it is a conflict: it has exited" \
+      'R delete "$id" | grep -q "^409 "'
 R events "$id" > "$root/events"
 check "its reattached log ends with the worker's exit" \
       'tail -3 "$root/events" | tr "\n" " " | grep -qx "error nginx worker exited exit_code -1 ids ok "'
@@ -132,3 +136,45 @@ check "edge-b cancels it: 202, and the program on edge-a is gone" \
       'grep -q "^202 " "$root/del" && gone_within "sleep 43.43" 20'
 check "no alert, crit or emerg in either error.log but the SIGKILLed worker" \
       'no_line "\[(alert|crit|emerg)\]" "$root/logs/error.log" "exited on signal 9" && no_line "\[(alert|crit|emerg)\]" "$root_b/logs/error.log"'
+
+# A worker SIGKILLed whose pid another user's process takes at once (as
+# the ledger sees it, kill(pid, 0) answers EPERM): its run ends all the
+# same. Needs root, to choose the next pid and to be that other user.
+stop
+sed -i 's/^user root;/user nobody nogroup;/' "$root/nginx.conf"
+chmod 755 "$root"
+start
+id=$(R start '{"args":["-c","echo $PPID; exec sleep 45.43"]}' | run_id)
+sleep 0.3
+worker=$(R events "$id" --lines 2 | sed -n 's/^stdout //p' | head -1)
+kill -9 "$worker"
+for _ in $(seq 100); do ps -p "$worker" > /dev/null || break; sleep 0.02; done
+taker=
+if [ "$(id -u)" -eq 0 ] && echo $((worker - 1)) 2>/dev/null > /proc/sys/kernel/ns_last_pid; then
+    sh -c 'exec sleep 45.44' < /dev/null > /dev/null 2>&1 &
+    taker=$!
+fi
+if [ "$taker" = "$worker" ]; then
+    gone_within "sleep 45.43" 20
+    check "a dead worker's pid taken by another user: its run's record says exited, -1" \
+          '[ "$(R get /runs/$id | field "[\"state\"], d[\"exit_code\"]")" = "exited -1" ]'
+else
+    echo "ok $((n += 1)) # SKIP the dead worker's pid could not be taken (not root, or taken by another)"
+fi
+[ -n "$taker" ] && kill "$taker" 2>/dev/null
+sed -i 's/^user nobody nogroup;/user root;/' "$root/nginx.conf"
+
+# nginx -s quit with a detached run: the old worker waits for it, but no
+# longer than worker_shutdown_timeout; then the run stops like the rest.
+stop
+sed -i 's/^events /worker_shutdown_timeout 1s;\n&/' "$root/nginx.conf"
+: > "$root/logs/error.log"
+start
+id=$(R start '{"args":["-c","echo up; exec sleep 44.43"],"timeout_secs":60}' | run_id)
+old=$(master)
+"$nginx" -p "$root/" -c "$root/nginx.conf" -s quit
+check "quit with a detached run: nginx is gone within 3 s (worker_shutdown_timeout 1s)" \
+      'for _ in $(seq 30); do gone "$old" && break; sleep 0.1; done; gone "$old"'
+check "its program is gone" 'gone_within "sleep 44.43" 10'
+check "the log says the timeout stopped it" \
+      'grep -q "worker_shutdown_timeout is over, stopping pid" "$root/logs/error.log"'

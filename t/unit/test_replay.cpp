@@ -122,6 +122,59 @@ static void test_ring(void **)
     assert_bytes_equal(out, "UVWXYZ12");
 }
 
+// A writer that died after ring_write, before ring_publish, maybe in the
+// middle of its copy: what comes next follows what it published, and
+// what its write overwrote is not read as the log's.
+static void test_abandon(void **)
+{
+    std::vector<char> mem(16);
+    ReplayRing ring = { mem.data(), mem.size(), 0, 0, 0 };
+    std::string out;
+    RingRead read;
+
+    ring_write(ring, "0123456789", 10);
+    ring_publish(ring);
+    ring_write(ring, "XXXX", 4);            // never published
+    ring_abandon(ring);
+    ring_write(ring, "tail", 4);
+    ring_publish(ring);
+    assert_true(ring_read(ring, 0, 100, out, read));
+    assert_int_equal(read.from, 0);
+    assert_bytes_equal(out, "0123456789tail");
+
+    // the lost write wrapped over the oldest bytes: those are not kept
+    std::vector<char> mem2(16);
+    ReplayRing full = { mem2.data(), mem2.size(), 0, 0, 0 };
+    ring_write(full, "0123456789abcdef", 16);
+    ring_publish(full);
+    ring_write(full, "UVWXYZ", 6);          // over log bytes 0-5
+    ring_abandon(full);
+    ring_write(full, "!!", 2);
+    ring_publish(full);
+    out.clear();
+    assert_true(ring_read(full, 0, 100, out, read));
+    assert_int_equal(read.from, 6);
+    assert_int_equal(read.head, 18);
+    assert_bytes_equal(out, "6789abcdef!!");
+
+    // a lost write larger than the ring: nothing before head is kept
+    std::vector<char> mem3(8);
+    ReplayRing big = { mem3.data(), mem3.size(), 0, 0, 0 };
+    ring_write(big, "0123", 4);
+    ring_publish(big);
+    ring_write(big, "ABCDEFGHIJKLMNOPQRST", 20);
+    ring_abandon(big);
+    out.clear();
+    assert_true(ring_read(big, 0, 100, out, read));
+    assert_bytes_equal(out, "");
+    ring_write(big, "end", 3);
+    ring_publish(big);
+    out.clear();
+    assert_true(ring_read(big, 0, 100, out, read));
+    assert_int_equal(read.from, 4);
+    assert_bytes_equal(out, "end");
+}
+
 static void test_event_ends(void **)
 {
     std::vector<char> mem(64);
@@ -150,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_ids),
         cmocka_unit_test(test_ring),
+        cmocka_unit_test(test_abandon),
         cmocka_unit_test(test_event_ends),
     };
     return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
