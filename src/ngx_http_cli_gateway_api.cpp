@@ -441,7 +441,7 @@ ngx_http_cli_gateway_runs_api(ngx_http_request_t *r,
     {
         ngx_http_cli_gateway_runs_lock lock(rz);
 
-        rec = ngx_http_cli_gateway_runs_find(rz, id);
+        rec = ngx_http_cli_gateway_runs_lookup(rz, id, r->connection->log);
 
         if (rec && !ngx_http_cli_gateway_runs_owned(rec, &ctx->user)) {
             rec = NULL;
@@ -502,7 +502,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
 
     ngx_shmtx_lock(&rz->shpool->mutex);
 
-    rec = ngx_http_cli_gateway_runs_find(rz, id);
+    rec = ngx_http_cli_gateway_runs_lookup(rz, id, r->connection->log);
     owned = rec && ngx_http_cli_gateway_runs_owned(rec, &ctx->user);
     valid = owned && cligw::ring_is_event_end(rec->ring, from);
 

@@ -95,6 +95,13 @@ const char *ngx_http_cli_gateway_runs_state(
 ngx_http_cli_gateway_run_rec_t *ngx_http_cli_gateway_runs_find(
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id);
 
+/* The record of id as a request sees it: NULL as well for a finished run
+ * past keep (freed now, whoever listed the runs last), ended if its worker
+ * died; with the mutex held. */
+ngx_http_cli_gateway_run_rec_t *ngx_http_cli_gateway_runs_lookup(
+    ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
+    ngx_log_t *log);
+
 /* Whether the record is the caller's (cli_gateway_user). */
 bool ngx_http_cli_gateway_runs_owned(ngx_http_cli_gateway_run_rec_t *rec,
     ngx_str_t *user);

@@ -23,6 +23,7 @@ our $http_config = <<'CONF';
     cli_gateway_runs_zone zone=runs:1m replay=64k keep=10m node=edge-1;
     cli_gateway_runs_zone zone=small:1m replay=4k node=edge-1;
     cli_gateway_runs_zone zone=tiny:32k replay=16k node=edge-1;
+    cli_gateway_runs_zone zone=brief:1m keep=3s node=edge-1;
 
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 reuseport;
@@ -79,6 +80,13 @@ our $config = <<'CONF';
         cli_gateway_admin_claim $http_x_role admin;
         cli_gateway_user $http_x_user;
         cli_gateway_runs tiny detach=30s;
+    }
+
+    location /gb {
+        cli_gateway /bin/sh;
+        cli_gateway_admin_claim $http_x_role admin;
+        cli_gateway_user $http_x_user;
+        cli_gateway_runs brief;
     }
 
     location = /p {
@@ -579,3 +587,23 @@ POST /cli
 --- must_die
 --- error_log
 invalid parameter "forever=1"
+
+
+
+=== TEST 25: a run past keep= is gone for its record, its events and a cancel, even when nobody listed the runs since
+--- script
+a=$(R gb start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+b=$(R gb start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+c=$(R gb start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+R gb get /runs/$a | sed 's/^\([0-9]*\) .*/kept: \1/'
+sleep 4.5
+R gb get /runs/$a | field '["code"]' | sed 's/^/record /'
+R gb events $b | field '["code"]' | sed 's/^/events /'
+R gb delete $c | field '["code"]' | sed 's/^/delete /'
+--- sse
+started
+stdout kept: 200
+stdout record not_found
+stdout events not_found
+stdout delete not_found
+exit_code 0
