@@ -634,15 +634,26 @@ ngx_http_cli_gateway_last_event_id(ngx_http_request_t *r, std::uint64_t &id,
             continue;
         }
 
-        if (given || h[i].value.len == 0 || h[i].value.len > 16) {
+        if (given || h[i].value.len == 0) {
             return false;
         }
 
-        /* an event id is the log offset after the event, in hex */
+        /* an event id is the log offset after the event, in hex; leading
+         * zeros do not count towards its 16 digits */
+        ngx_uint_t digits = 0;
+
         for (ngx_uint_t k = 0; k < h[i].value.len; k++) {
             ngx_int_t d = ngx_hextoi(&h[i].value.data[k], 1);
 
             if (d == NGX_ERROR) {
+                return false;
+            }
+
+            if (id == 0 && d == 0) {
+                continue;
+            }
+
+            if (++digits > 16) {
                 return false;
             }
 

@@ -607,3 +607,24 @@ stdout record not_found
 stdout events not_found
 stdout delete not_found
 exit_code 0
+
+
+
+=== TEST 26: Last-Event-ID is a hex number: leading zeros beyond 16 digits name the same event; 17 significant digits are not an id
+--- script
+R g post '{"args":["-c","echo one; echo two"]}' --raw /tmp/runs-$$-a > /dev/null
+id=$(R g get /runs | field '[-1]["run_id"]')
+first=$(sed -n 's/^id: //p' /tmp/runs-$$-a | sed -n 1p)
+R g events $id --last 0000000000000000$first
+R g events $id --last 00000000000000000000 --lines 1
+R g events $id --last 10000000000000000 | field '["code"], d["message"]'
+rm -f /tmp/runs-$$-*
+--- sse
+started
+stdout stdout one
+stdout stdout two
+stdout exit_code 0
+stdout ids ok
+stdout started run
+stdout bad_request Last-Event-ID is not an event id
+exit_code 0
