@@ -35,7 +35,7 @@ class RunReader final : public ClientStream::Owner {
 public:
     RunReader(ngx_http_request_t *r, ngx_http_cli_gateway_main_conf_t *gmcf,
               ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
-              std::uint64_t from);
+              std::uint64_t from, bool checked);
     ~RunReader();
 
     RunReader(const RunReader &) = delete;
@@ -106,10 +106,16 @@ reader_free_handler(ngx_event_t *ev)
 RunReader::RunReader(ngx_http_request_t *r,
     ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
-    std::uint64_t from)
+    std::uint64_t from, bool checked)
     : log_(*r->connection->log), rz_(rz), blocks_(*gmcf->blocks), id_(id),
       offset_(from), events_(*gmcf->blocks)
 {
+    if (!checked) {
+        /* from may be within an event: the stream starts at the next one */
+        resync_ = true;
+        lost_from_ = from;
+    }
+
     log_.handler = NULL;
     log_.data = NULL;
     log_.action = NULL;
@@ -488,7 +494,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id)
 {
-    bool                               given, owned, valid;
+    bool                               given, owned, valid, checked;
     ngx_int_t                          rc;
     RunReader                         *reader;
     std::uint64_t                      from;
@@ -505,6 +511,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     rec = ngx_http_cli_gateway_runs_lookup(rz, id, r->connection->log);
     owned = rec && ngx_http_cli_gateway_runs_owned(rec, &ctx->user);
     valid = owned && cligw::ring_is_event_end(rec->ring, from);
+    checked = valid && cligw::ring_is_checked_start(rec->ring, from);
 
     ngx_shmtx_unlock(&rz->shpool->mutex);
 
@@ -530,7 +537,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
                   "cli_gateway: user \"%V\" reattached to run %*s from "
                   "byte %uL", &ctx->log_user, id.size(), id.data(), from);
 
-    reader = new RunReader(r, gmcf, rz, id, from);
+    reader = new RunReader(r, gmcf, rz, id, from, checked);
 
     /* the stream may end within begin() (a finished run): r must stay */
     r->main->count++;

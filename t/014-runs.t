@@ -628,3 +628,28 @@ stdout ids ok
 stdout started run
 stdout bad_request Last-Event-ID is not an event id
 exit_code 0
+
+
+
+=== TEST 27: a Last-Event-ID at the first byte kept, which cannot be checked, starts at the next whole event after a gap, not within an event
+--- script
+R gs post '{"args":["-c","seq 1 2000"]}' > /dev/null
+id=$(R gs get /runs | field '[-1]["run_id"]')
+end=$(R gs get /runs/$id | field '["events_bytes"]')
+for back in 4096 4095; do
+    R gs events $id --last $(printf %x $((end - back))) > /tmp/runs-$$-e
+    head -1 /tmp/runs-$$-e | sed 's/gap [1-9][0-9]*$/gap N/'
+    tail -3 /tmp/runs-$$-e
+done
+rm -f /tmp/runs-$$-*
+--- sse
+started
+stdout gap N
+stdout stdout 2000
+stdout exit_code 0
+stdout ids ok
+stdout gap N
+stdout stdout 2000
+stdout exit_code 0
+stdout ids ok
+exit_code 0
