@@ -48,7 +48,7 @@ public:
 
     ngx_log_t *log() override;
     void on_exception() override;
-    void on_stream_writable() override { poll(); }
+    void on_stream_writable() override;
     void on_stream_failed() override;
     void on_stream_released() override;
 
@@ -305,6 +305,20 @@ RunReader::take(std::string &chunk, std::uint64_t from)
     offset_ = from + end;
 
     return chunk.size() == reader_slice;
+}
+
+
+/* The client caught up: the stream goes on, or it ends, its last sent */
+
+void
+RunReader::on_stream_writable()
+{
+    if (ending_) {
+        stream_->complete();
+        return;
+    }
+
+    poll();
 }
 
 

@@ -27,6 +27,7 @@ our $http_config = <<'CONF';
 
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 reuseport;
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2 sndbuf=4k;
 
         location /g {
             cli_gateway /bin/sh;
@@ -44,6 +45,7 @@ our $config = <<'CONF';
         cli_gateway_admin_claim $http_x_role admin;
         cli_gateway_env PORT $server_port;
         cli_gateway_env PORT2 $TEST_NGINX_RAND_PORT_1;
+        cli_gateway_env PORT3 $TEST_NGINX_RAND_PORT_2;
         cli_gateway_env LIB $TEST_NGINX_LIB;
     }
 
@@ -652,4 +654,38 @@ stdout gap N
 stdout stdout 2000
 stdout exit_code 0
 stdout ids ok
+exit_code 0
+
+
+
+=== TEST 28: a reattached stream whose last bytes wait for a slow client ends once they are sent: the next request on the connection is answered
+--- script
+R g post '{"args":["-c","seq 1 5000"]}' > /dev/null
+id=$(R g get /runs | field '[-1]["run_id"]')
+python3 - $id <<'PY'
+import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(os.environ["PORT3"])))
+h = "Host: x\r\nX-Role: admin\r\nX-User: alice\r\n\r\n"
+s.sendall(("GET /g/runs/%s/events HTTP/1.1\r\n%sGET /g/runs/none HTTP/1.1\r\n%s"
+           % (sys.argv[1], h, h)).encode())
+time.sleep(1)
+s.settimeout(5)
+out = b""
+try:
+    while b'"code":"not_found"' not in out:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+except socket.timeout:
+    pass
+print("stream ends with exit_code:", b'"exit_code","code":0}' in out and b"\r\n0\r\n\r\n" in out)
+print("responses:", out.count(b"HTTP/1.1 "), out.count(b"HTTP/1.1 404"))
+PY
+--- sse
+started
+stdout stream ends with exit_code: True
+stdout responses: 2 1
 exit_code 0
