@@ -25,6 +25,8 @@ namespace {
 
 /* how often a reattached stream looks for new events */
 constexpr ngx_msec_t reader_poll = 25;
+/* how often a stream whose client is behind says it is still there */
+constexpr ngx_msec_t reader_behind = 250;
 /* log bytes a reattached stream copies at most per poll */
 constexpr std::size_t reader_slice = 256 * 1024;
 
@@ -200,7 +202,22 @@ RunReader::poll()
     std::string                      chunk;
     ngx_http_cli_gateway_run_rec_t  *rec;
 
-    if (ending_ || !sending() || stream_->blocked()) {
+    if (ending_ || !sending()) {
+        return;
+    }
+
+    if (stream_->blocked()) {
+        /* a client behind is a client still: for the run's detach clock
+         * and state; on_stream_writable() polls once it caught up */
+        ngx_http_cli_gateway_runs_lock lock(rz_);
+
+        rec = ngx_http_cli_gateway_runs_find(rz_, id_);
+
+        if (rec) {
+            rec->reader_seen = ngx_current_msec;
+        }
+
+        ngx_add_timer(&poll_ev_, reader_behind);
         return;
     }
 
@@ -245,11 +262,16 @@ RunReader::poll()
     }
 
     if (stream_->blocked()) {
-        /* on_stream_writable() polls again */
+        /* on_stream_writable() polls again; till then, the client counts */
+        ngx_add_timer(&poll_ev_, reader_behind);
         return;
     }
 
     if (more) {
+        if (poll_ev_.timer_set) {
+            ngx_del_timer(&poll_ev_);
+        }
+
         ngx_post_event(&poll_ev_, &ngx_posted_events);
 
     } else {

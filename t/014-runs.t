@@ -36,6 +36,13 @@ our $http_config = <<'CONF';
             cli_gateway_runs runs detach=30s;
             add_header X-Worker $pid always;
         }
+
+        location /gd {
+            cli_gateway /bin/sh;
+            cli_gateway_admin_claim $http_x_role admin;
+            cli_gateway_user $http_x_user;
+            cli_gateway_runs runs detach=1s;
+        }
     }
 CONF
 
@@ -689,3 +696,37 @@ started
 stdout stream ends with exit_code: True
 stdout responses: 2 1
 exit_code 0
+
+
+
+=== TEST 29: a reattached client that is behind (its connection full) is still a client: the run is not stopped as alone, its record says running
+--- script
+id=$(R2 gd start '{"args":["-c","i=0; while [ $i -lt 50 ]; do seq 1 2000; sleep 0.1; i=$((i+1)); done; echo last"]}' | sed -n 's/^run //p')
+python3 - $id <<'PY'
+import http.client, json, os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(os.environ["PORT3"])))
+s.sendall(("GET /gd/runs/%s/events HTTP/1.0\r\nX-Role: admin\r\n"
+           "X-User: alice\r\n\r\n" % sys.argv[1]).encode())
+time.sleep(2.5)
+c = http.client.HTTPConnection("127.0.0.1", int(os.environ["PORT2"]))
+c.request("GET", "/gd/runs/" + sys.argv[1], headers={"X-Role": "admin", "X-User": "alice"})
+print("state while behind:", json.loads(c.getresponse().read())["state"])
+out = b""
+s.settimeout(30)
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    out += chunk
+for frame in out.split(b"\n\n")[-3:-1]:
+    print(frame.split(b"\n")[1].decode())
+PY
+--- sse
+started
+stdout state while behind: running
+stdout data: {\"type\":\"stdout\",\"data\":\"last\\n\"}
+stdout data: {\"type\":\"exit_code\",\"code\":0}
+exit_code 0
+--- timeout: 40
