@@ -25,6 +25,8 @@ namespace {
 
 /* how often a reattached stream looks for new events */
 constexpr ngx_msec_t reader_poll = 25;
+/* how often a stream whose client is behind says it is still there */
+constexpr ngx_msec_t reader_behind = 250;
 /* log bytes a reattached stream copies at most per poll */
 constexpr std::size_t reader_slice = 256 * 1024;
 
@@ -35,7 +37,7 @@ class RunReader final : public ClientStream::Owner {
 public:
     RunReader(ngx_http_request_t *r, ngx_http_cli_gateway_main_conf_t *gmcf,
               ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
-              std::uint64_t from);
+              std::uint64_t from, bool checked);
     ~RunReader();
 
     RunReader(const RunReader &) = delete;
@@ -48,7 +50,7 @@ public:
 
     ngx_log_t *log() override;
     void on_exception() override;
-    void on_stream_writable() override { poll(); }
+    void on_stream_writable() override;
     void on_stream_failed() override;
     void on_stream_released() override;
 
@@ -106,10 +108,16 @@ reader_free_handler(ngx_event_t *ev)
 RunReader::RunReader(ngx_http_request_t *r,
     ngx_http_cli_gateway_main_conf_t *gmcf,
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id,
-    std::uint64_t from)
+    std::uint64_t from, bool checked)
     : log_(*r->connection->log), rz_(rz), blocks_(*gmcf->blocks), id_(id),
       offset_(from), events_(*gmcf->blocks)
 {
+    if (!checked) {
+        /* from may be within an event: the stream starts at the next one */
+        resync_ = true;
+        lost_from_ = from;
+    }
+
     log_.handler = NULL;
     log_.data = NULL;
     log_.action = NULL;
@@ -194,7 +202,22 @@ RunReader::poll()
     std::string                      chunk;
     ngx_http_cli_gateway_run_rec_t  *rec;
 
-    if (ending_ || !sending() || stream_->blocked()) {
+    if (ending_ || !sending()) {
+        return;
+    }
+
+    if (stream_->blocked()) {
+        /* a client behind is a client still: for the run's detach clock
+         * and state; on_stream_writable() polls once it caught up */
+        ngx_http_cli_gateway_runs_lock lock(rz_);
+
+        rec = ngx_http_cli_gateway_runs_find(rz_, id_);
+
+        if (rec) {
+            rec->reader_seen = ngx_current_msec;
+        }
+
+        ngx_add_timer(&poll_ev_, reader_behind);
         return;
     }
 
@@ -239,11 +262,16 @@ RunReader::poll()
     }
 
     if (stream_->blocked()) {
-        /* on_stream_writable() polls again */
+        /* on_stream_writable() polls again; till then, the client counts */
+        ngx_add_timer(&poll_ev_, reader_behind);
         return;
     }
 
     if (more) {
+        if (poll_ev_.timer_set) {
+            ngx_del_timer(&poll_ev_);
+        }
+
         ngx_post_event(&poll_ev_, &ngx_posted_events);
 
     } else {
@@ -299,6 +327,20 @@ RunReader::take(std::string &chunk, std::uint64_t from)
     offset_ = from + end;
 
     return chunk.size() == reader_slice;
+}
+
+
+/* The client caught up: the stream goes on, or it ends, its last sent */
+
+void
+RunReader::on_stream_writable()
+{
+    if (ending_) {
+        stream_->complete();
+        return;
+    }
+
+    poll();
 }
 
 
@@ -488,7 +530,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id)
 {
-    bool                               given, owned, valid;
+    bool                               given, owned, valid, checked;
     ngx_int_t                          rc;
     RunReader                         *reader;
     std::uint64_t                      from;
@@ -505,6 +547,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     rec = ngx_http_cli_gateway_runs_lookup(rz, id, r->connection->log);
     owned = rec && ngx_http_cli_gateway_runs_owned(rec, &ctx->user);
     valid = owned && cligw::ring_is_event_end(rec->ring, from);
+    checked = valid && cligw::ring_is_checked_start(rec->ring, from);
 
     ngx_shmtx_unlock(&rz->shpool->mutex);
 
@@ -530,7 +573,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
                   "cli_gateway: user \"%V\" reattached to run %*s from "
                   "byte %uL", &ctx->log_user, id.size(), id.data(), from);
 
-    reader = new RunReader(r, gmcf, rz, id, from);
+    reader = new RunReader(r, gmcf, rz, id, from, checked);
 
     /* the stream may end within begin() (a finished run): r must stay */
     r->main->count++;
@@ -634,15 +677,26 @@ ngx_http_cli_gateway_last_event_id(ngx_http_request_t *r, std::uint64_t &id,
             continue;
         }
 
-        if (given || h[i].value.len == 0 || h[i].value.len > 16) {
+        if (given || h[i].value.len == 0) {
             return false;
         }
 
-        /* an event id is the log offset after the event, in hex */
+        /* an event id is the log offset after the event, in hex; leading
+         * zeros do not count towards its 16 digits */
+        ngx_uint_t digits = 0;
+
         for (ngx_uint_t k = 0; k < h[i].value.len; k++) {
             ngx_int_t d = ngx_hextoi(&h[i].value.data[k], 1);
 
             if (d == NGX_ERROR) {
+                return false;
+            }
+
+            if (id == 0 && d == 0) {
+                continue;
+            }
+
+            if (++digits > 16) {
                 return false;
             }
 

@@ -39,6 +39,9 @@ static bool ngx_http_cli_gateway_runs_evict(
 static void ngx_http_cli_gateway_runs_free(
     ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec);
+static bool ngx_http_cli_gateway_runs_current(
+    ngx_http_cli_gateway_runs_zone_t *rz,
+    ngx_http_cli_gateway_run_rec_t *rec, time_t now, ngx_log_t *log);
 static bool ngx_http_cli_gateway_runs_resize(
     ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict);
@@ -578,15 +581,31 @@ ngx_http_cli_gateway_runs_expire(ngx_http_cli_gateway_runs_zone_t *rz,
         next = ngx_queue_next(q);
         rec = ngx_queue_data(q, ngx_http_cli_gateway_run_rec_t, queue);
 
-        if (rec->exited) {
-            if (now - rec->ended_at >= rz->keep) {
-                ngx_http_cli_gateway_runs_free(rz, rec);
-            }
-            continue;
-        }
-
-        ngx_http_cli_gateway_runs_orphaned(rec, log);
+        (void) ngx_http_cli_gateway_runs_current(rz, rec, now, log);
     }
+}
+
+
+/*
+ * With the mutex: false, and the record freed, for a finished run past
+ * keep; a run whose worker died is ended, its log too.
+ */
+
+static bool
+ngx_http_cli_gateway_runs_current(ngx_http_cli_gateway_runs_zone_t *rz,
+    ngx_http_cli_gateway_run_rec_t *rec, time_t now, ngx_log_t *log)
+{
+    if (!rec->exited) {
+        (void) ngx_http_cli_gateway_runs_orphaned(rec, log);
+        return true;
+    }
+
+    if (now - rec->ended_at >= rz->keep) {
+        ngx_http_cli_gateway_runs_free(rz, rec);
+        return false;
+    }
+
+    return true;
 }
 
 
@@ -671,20 +690,9 @@ ngx_http_cli_gateway_runs_lookup(ngx_http_cli_gateway_runs_zone_t *rz,
 
     rec = ngx_http_cli_gateway_runs_find(rz, id);
 
-    if (rec == NULL) {
+    if (rec && !ngx_http_cli_gateway_runs_current(rz, rec, ngx_time(), log)) {
         return NULL;
     }
-
-    if (rec->exited) {
-        if (ngx_time() - rec->ended_at >= rz->keep) {
-            ngx_http_cli_gateway_runs_free(rz, rec);
-            return NULL;
-        }
-
-        return rec;
-    }
-
-    (void) ngx_http_cli_gateway_runs_orphaned(rec, log);
 
     return rec;
 }

@@ -28,6 +28,7 @@ our $http_config = <<'CONF';
 
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 reuseport;
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2 sndbuf=4k;
 
         location /g {
             cli_gateway /bin/sh;
@@ -35,6 +36,13 @@ our $http_config = <<'CONF';
             cli_gateway_user $http_x_user;
             cli_gateway_runs runs detach=30s;
             add_header X-Worker $pid always;
+        }
+
+        location /gd {
+            cli_gateway /bin/sh;
+            cli_gateway_admin_claim $http_x_role admin;
+            cli_gateway_user $http_x_user;
+            cli_gateway_runs runs detach=1s;
         }
     }
 CONF
@@ -45,6 +53,7 @@ our $config = <<'CONF';
         cli_gateway_admin_claim $http_x_role admin;
         cli_gateway_env PORT $server_port;
         cli_gateway_env PORT2 $TEST_NGINX_RAND_PORT_1;
+        cli_gateway_env PORT3 $TEST_NGINX_RAND_PORT_2;
         cli_gateway_env LIB $TEST_NGINX_LIB;
     }
 
@@ -431,26 +440,7 @@ qr/cli_gateway: refused user "alice" args \["-c","echo up; exec sleep 30"\]: the
 
 
 
-=== TEST 12: a finished run past keep= is gone: its record, its events and a cancel are not found, with no list or new run first
---- script
-id=$(R gk start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
-sleep 0.3
-R gk get /runs/$id | field '["state"]'
-sleep 3
-R gk get /runs/$id | cut -d' ' -f1
-R gk events $id | cut -d' ' -f1
-R gk delete $id | cut -d' ' -f1
---- sse
-started
-stdout exited
-stdout 404
-stdout 404
-stdout 404
-exit_code 0
-
-
-
-=== TEST 13: a zone too small for replay=: the ring grows as far as the zone has room and stops there, the run streams on whole, a reattach gets a gap then what was kept, and the log says why
+=== TEST 12: a zone too small for replay=: the ring grows as far as the zone has room and stops there, the run streams on whole, a reattach gets a gap then what was kept, and the log says why
 --- script
 R gc post '{"args":["-c","seq 1 5000"]}' | tail -3
 id=$(R gc get /runs | python3 -c 'import json,sys; print(json.loads(sys.stdin.read().split(" ",1)[1])[-1]["run_id"])')
@@ -476,7 +466,7 @@ qr/cli_gateway: the zone "cramped" of cli_gateway_runs is full: run edge-1-[0-9a
 
 
 
-=== TEST 14: the API passes the gateway's checks: no admin claim, 403
+=== TEST 13: the API passes the gateway's checks: no admin claim, 403
 --- request
 GET /g/runs
 --- more_headers
@@ -488,7 +478,7 @@ Admin role required for CLI gateway
 
 
 
-=== TEST 15: a method the list does not take
+=== TEST 14: a method the list does not take
 --- request
 POST /g/runs
 --- error_code: 405
@@ -500,7 +490,7 @@ Method not allowed, use GET, HEAD
 
 
 
-=== TEST 16: a method a record does not take
+=== TEST 15: a method a record does not take
 --- request
 PUT /g/runs/edge-1-0000000000000000
 --- error_code: 405
@@ -512,7 +502,7 @@ Method not allowed, use GET, HEAD, DELETE
 
 
 
-=== TEST 17: events are for GET only
+=== TEST 16: events are for GET only
 --- request
 DELETE /g/runs/edge-1-0000000000000000/events
 --- error_code: 405
@@ -524,7 +514,7 @@ Method not allowed, use GET
 
 
 
-=== TEST 18: other URIs under the location are not found
+=== TEST 17: other URIs under the location are not found
 --- pipelined_requests eval
 ["GET /g/other", "GET /g/runs/a/b", "GET /g/runs//events", "GET /g/runsx"]
 --- more_headers
@@ -539,7 +529,7 @@ X-Role: admin
 
 
 
-=== TEST 19: a location without cli_gateway_runs sends the bytes it always did
+=== TEST 18: a location without cli_gateway_runs sends the bytes it always did
 --- request eval
 "POST /p\n" . '{"args":["-c","echo one"]}'
 --- sse
@@ -549,7 +539,7 @@ exit_code 0
 
 
 
-=== TEST 20: cli_gateway_runs needs a prefix location
+=== TEST 19: cli_gateway_runs needs a prefix location
 --- config
     location = /cli {
         cli_gateway /bin/sh;
@@ -564,7 +554,7 @@ POST /cli
 
 
 
-=== TEST 21: a zone nobody defined
+=== TEST 20: a zone nobody defined
 --- config
     location /cli {
         cli_gateway /bin/sh;
@@ -579,7 +569,7 @@ zero size shared memory zone "nowhere"
 
 
 
-=== TEST 22: cli_gateway_runs without cli_gateway
+=== TEST 21: cli_gateway_runs without cli_gateway
 --- config
     location /cli {
         cli_gateway_runs runs;
@@ -592,7 +582,7 @@ POST /cli
 
 
 
-=== TEST 23: cli_gateway_runs_zone parameters are checked
+=== TEST 22: cli_gateway_runs_zone parameters are checked
 --- http_config
     cli_gateway_runs_zone zone=r:1m replay=1k;
 --- config
@@ -604,7 +594,7 @@ invalid "replay=1k", at least 4k
 
 
 
-=== TEST 24: a node name that could not be routed
+=== TEST 23: a node name that could not be routed
 --- http_config
     cli_gateway_runs_zone zone=r:1m node=a/b;
 --- config
@@ -616,7 +606,7 @@ node name "a/b" may have letters, digits, ".", "_" and "-" only
 
 
 
-=== TEST 25: a zone without its size
+=== TEST 24: a zone without its size
 --- http_config
     cli_gateway_runs_zone zone=r replay=8k;
 --- config
@@ -628,7 +618,7 @@ invalid zone size "zone=r"
 
 
 
-=== TEST 26: an unknown parameter of cli_gateway_runs
+=== TEST 25: an unknown parameter of cli_gateway_runs
 --- config
     location /cli {
         cli_gateway /bin/sh;
@@ -640,3 +630,137 @@ POST /cli
 --- must_die
 --- error_log
 invalid parameter "forever=1"
+
+
+
+=== TEST 26: a run past keep= is gone for its record, its events and a cancel, even when nobody listed the runs since
+--- script
+a=$(R gk start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+b=$(R gk start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+c=$(R gk start '{"args":["-c","echo hi"]}' | sed -n 's/^run //p')
+R gk get /runs/$a | sed 's/^\([0-9]*\) .*/kept: \1/'
+sleep 3.2
+R gk get /runs/$a | field '["code"]' | sed 's/^/record /'
+R gk events $b | field '["code"]' | sed 's/^/events /'
+R gk delete $c | field '["code"]' | sed 's/^/delete /'
+--- sse
+started
+stdout kept: 200
+stdout record not_found
+stdout events not_found
+stdout delete not_found
+exit_code 0
+
+
+
+=== TEST 27: Last-Event-ID is a hex number: leading zeros beyond 16 digits name the same event; 17 significant digits are not an id
+--- script
+R g post '{"args":["-c","echo one; echo two"]}' --raw /tmp/runs-$$-a > /dev/null
+id=$(R g get /runs | field '[-1]["run_id"]')
+first=$(sed -n 's/^id: //p' /tmp/runs-$$-a | sed -n 1p)
+R g events $id --last 0000000000000000$first
+R g events $id --last 00000000000000000000 --lines 1
+R g events $id --last 10000000000000000 | field '["code"], d["message"]'
+rm -f /tmp/runs-$$-*
+--- sse
+started
+stdout stdout one
+stdout stdout two
+stdout exit_code 0
+stdout ids ok
+stdout started run
+stdout bad_request Last-Event-ID is not an event id
+exit_code 0
+
+
+
+=== TEST 28: a Last-Event-ID at the first byte kept, which cannot be checked, starts at the next whole event after a gap, not within an event
+--- script
+R gs post '{"args":["-c","seq 1 2000"]}' > /dev/null
+id=$(R gs get /runs | field '[-1]["run_id"]')
+end=$(R gs get /runs/$id | field '["events_bytes"]')
+for back in 4096 4095; do
+    R gs events $id --last $(printf %x $((end - back))) > /tmp/runs-$$-e
+    head -1 /tmp/runs-$$-e | sed 's/gap [1-9][0-9]*$/gap N/'
+    tail -3 /tmp/runs-$$-e
+done
+rm -f /tmp/runs-$$-*
+--- sse
+started
+stdout gap N
+stdout stdout 2000
+stdout exit_code 0
+stdout ids ok
+stdout gap N
+stdout stdout 2000
+stdout exit_code 0
+stdout ids ok
+exit_code 0
+
+
+
+=== TEST 29: a reattached stream whose last bytes wait for a slow client ends once they are sent: the next request on the connection is answered
+--- script
+R g post '{"args":["-c","seq 1 5000"]}' > /dev/null
+id=$(R g get /runs | field '[-1]["run_id"]')
+python3 - $id <<'PY'
+import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(os.environ["PORT3"])))
+h = "Host: x\r\nX-Role: admin\r\nX-User: alice\r\n\r\n"
+s.sendall(("GET /g/runs/%s/events HTTP/1.1\r\n%sGET /g/runs/none HTTP/1.1\r\n%s"
+           % (sys.argv[1], h, h)).encode())
+time.sleep(1)
+s.settimeout(5)
+out = b""
+try:
+    while b'"code":"not_found"' not in out:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+except socket.timeout:
+    pass
+print("stream ends with exit_code:", b'"exit_code","code":0}' in out and b"\r\n0\r\n\r\n" in out)
+print("responses:", out.count(b"HTTP/1.1 "), out.count(b"HTTP/1.1 404"))
+PY
+--- sse
+started
+stdout stream ends with exit_code: True
+stdout responses: 2 1
+exit_code 0
+
+
+
+=== TEST 30: a reattached client that is behind (its connection full) is still a client: the run is not stopped as alone, its record says running
+--- script
+id=$(R2 gd start '{"args":["-c","i=0; while [ $i -lt 50 ]; do seq 1 2000; sleep 0.1; i=$((i+1)); done; echo last"]}' | sed -n 's/^run //p')
+python3 - $id <<'PY'
+import http.client, json, os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(os.environ["PORT3"])))
+s.sendall(("GET /gd/runs/%s/events HTTP/1.0\r\nX-Role: admin\r\n"
+           "X-User: alice\r\n\r\n" % sys.argv[1]).encode())
+time.sleep(2.5)
+c = http.client.HTTPConnection("127.0.0.1", int(os.environ["PORT2"]))
+c.request("GET", "/gd/runs/" + sys.argv[1], headers={"X-Role": "admin", "X-User": "alice"})
+print("state while behind:", json.loads(c.getresponse().read())["state"])
+out = b""
+s.settimeout(30)
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    out += chunk
+for frame in out.split(b"\n\n")[-3:-1]:
+    print(frame.split(b"\n")[1].decode())
+PY
+--- sse
+started
+stdout state while behind: running
+stdout data: {\"type\":\"stdout\",\"data\":\"last\\n\"}
+stdout data: {\"type\":\"exit_code\",\"code\":0}
+exit_code 0
+--- timeout: 40

@@ -184,6 +184,13 @@ bool ring_is_event_end(const ReplayRing &ring, std::uint64_t offset)
 }
 
 
+bool ring_is_checked_start(const ReplayRing &ring, std::uint64_t offset)
+{
+    return offset == 0
+           || offset >= ring_oldest(ring, load(ring.writing)) + 2;
+}
+
+
 std::size_t first_event_end(const std::string &s, std::size_t from)
 {
     std::size_t at = s.find("\n\n", from);

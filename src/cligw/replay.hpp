@@ -61,6 +61,13 @@ bool ring_read(const ReplayRing &ring, std::uint64_t from, std::size_t max,
 // what is kept, which cannot be checked.
 bool ring_is_event_end(const ReplayRing &ring, std::uint64_t offset);
 
+// Whether a reader may start at offset as it is: the start of the log, or
+// an offset whose two bytes before it the ring holds (so ring_is_event_end
+// checked them). From another offset, which ring_is_event_end accepts
+// unchecked, a reader skips to the next event end it holds, and says so
+// with a gap, rather than send what may be the rest of an event.
+bool ring_is_checked_start(const ReplayRing &ring, std::uint64_t offset);
+
 // The end of the first event end in s (after "\n\n"), or npos.
 std::size_t first_event_end(const std::string &s, std::size_t from = 0);
 // The end of the last event end in s, or 0.

@@ -190,6 +190,27 @@ static void test_event_ends(void **)
     assert_false(ring_is_event_end(ring, 9));
     assert_false(ring_is_event_end(ring, 21));
 
+    assert_true(ring_is_checked_start(ring, 0));
+    assert_true(ring_is_checked_start(ring, 10));
+
+    // wrapped: the kept log starts at 14, within "event: b\n\n"; an offset
+    // there, or one byte on, cannot be checked
+    std::vector<char> mem16(16);
+    ReplayRing wrapped = { mem16.data(), mem16.size(), 0, 0, 0 };
+    std::string log3 = log + "event: c\n\n";
+
+    ring_write(wrapped, log3.data(), log3.size());
+    ring_publish(wrapped);
+
+    assert_true(ring_is_event_end(wrapped, 14));
+    assert_false(ring_is_checked_start(wrapped, 14));
+    assert_false(ring_is_checked_start(wrapped, 15));
+    assert_true(ring_is_checked_start(wrapped, 16));
+    assert_false(ring_is_event_end(wrapped, 16));
+    assert_true(ring_is_event_end(wrapped, 20));
+    assert_true(ring_is_checked_start(wrapped, 20));
+    assert_true(ring_is_checked_start(wrapped, 0));
+
     assert_int_equal(first_event_end(log), 10);
     assert_int_equal(first_event_end(log, 10), 20);
     assert_int_equal(first_event_end("no end"), std::string::npos);
