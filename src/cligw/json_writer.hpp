@@ -8,6 +8,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "cligw/utf8.hpp"
@@ -93,11 +95,55 @@ inline std::size_t utf8_sequence(std::string_view s, std::size_t i,
     return lead.len;
 }
 
+// The first byte of the 8 at p that is not plain (needs an escape, or is
+// not ASCII), or 8: a word at a time, as programs mostly print long runs
+// of plain ASCII. Each test flags its bytes exactly up to the first one it
+// flags (a borrow runs only towards higher bytes), so the lowest flag of
+// them all is exact.
+inline std::size_t first_special_of_8(const char *p)
+{
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    std::uint64_t w;
+
+    std::memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);   // the first byte lowest, as borrows need
+#endif
+
+    auto zero_byte = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
+
+    std::uint64_t flags = (w & highs)                       // not ASCII
+                          | ((w - ones * 0x20) & ~w & highs) // < 0x20
+                          | zero_byte(w ^ (ones * '"'))
+                          | zero_byte(w ^ (ones * '\\'));
+
+    if (flags == 0) {
+        return 8;
+    }
+
+    return static_cast<std::size_t>(__builtin_ctzll(flags)) / 8;
+}
+
 // Past the bytes at s[i] that are copied as they are: ASCII that needs
 // no escape, valid UTF-8 sequences.
 inline std::size_t skip_verbatim(std::string_view s, std::size_t i)
 {
     while (i < s.size()) {
+        while (i + 8 <= s.size()) {
+            std::size_t k = first_special_of_8(s.data() + i);
+
+            i += k;
+
+            if (k < 8) {
+                break;
+            }
+        }
+
+        if (i == s.size()) {
+            break;
+        }
+
         auto c = static_cast<unsigned char>(s[i]);
 
         if (byte_class[c] == plain) {

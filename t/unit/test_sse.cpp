@@ -258,6 +258,75 @@ static void test_lines_in_one_pass(void **)
     assert_bytes_equal(none, "");
 }
 
+// The word-at-a-time scan finds the first byte that is not plain, as the
+// byte table says, wherever it lies and whatever follows it.
+static std::size_t first_special_bytewise(const char *p)
+{
+    for (std::size_t i = 0; i < 8; i++) {
+        if (detail::byte_class[static_cast<unsigned char>(p[i])]
+            != detail::plain)
+        {
+            return i;
+        }
+    }
+    return 8;
+}
+
+static void test_word_scan(void **)
+{
+    const unsigned char after[] = { 'a', 0x00, 0x01, 0x1f, 0x20, '"', '\\',
+                                    0x7f, 0x80, 0xff };
+
+    for (int c = 0; c < 256; c++) {
+        for (std::size_t at = 0; at < 8; at++) {
+            for (unsigned char next : after) {
+                char w[8];
+                std::memset(w, 'a', 8);
+                w[at] = static_cast<char>(c);
+                if (at + 1 < 8) {
+                    w[at + 1] = static_cast<char>(next);
+                }
+                assert_int_equal(detail::first_special_of_8(w),
+                                 first_special_bytewise(w));
+            }
+        }
+    }
+
+    // random words, most bytes near the limits the tests use
+    const unsigned char near[] = { 0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23,
+                                   0x5b, 0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0x81,
+                                   0xa1, 0xdf, 0xfe, 0xff, 'a', 'z' };
+    std::uint64_t seed = 88172645463325252ULL;
+
+    for (int n = 0; n < 200000; n++) {
+        char w[8];
+        for (char &b : w) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            b = static_cast<char>(seed % 3 == 0 ? seed >> 8
+                                  : near[(seed >> 8) % sizeof(near)]);
+        }
+        assert_int_equal(detail::first_special_of_8(w),
+                         first_special_bytewise(w));
+    }
+
+    // a long line: each special byte found at every offset of a word
+    for (std::size_t at = 0; at < 40; at++) {
+        for (char c : { '"', '\\', '\x01', '\x7f' }) {
+            std::string plain(40, 'x');
+            plain[at] = c;
+            std::string expect = plain.substr(0, at)
+                                 + (c == '"'    ? "\\\""
+                                    : c == '\\' ? "\\\\"
+                                    : c == 1    ? "\\u0001"
+                                                : "\x7f")
+                                 + plain.substr(at + 1);
+            assert_bytes_equal(esc(plain), expect);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_lines_in_one_pass),
+        cmocka_unit_test(test_word_scan),
     };
     return cmocka_run_group_tests_name("sse", tests, NULL, NULL);
 }
