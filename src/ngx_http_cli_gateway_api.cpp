@@ -467,8 +467,8 @@ ngx_http_cli_gateway_runs_api(ngx_http_request_t *r,
     }
 
     if (rest == "/events") {
-        if (r->method != NGX_HTTP_GET) {
-            return ngx_http_cli_gateway_runs_not_allowed(r, "GET");
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            return ngx_http_cli_gateway_runs_not_allowed(r, "GET, HEAD");
         }
 
         return ngx_http_cli_gateway_runs_events(r, glcf, ctx, rz, id);
@@ -564,6 +564,11 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (r->method == NGX_HTTP_HEAD) {
+        /* the headers the stream would start with, and no stream */
+        return ngx_http_cli_gateway_send_stream_header(r);
     }
 
     gmcf = (ngx_http_cli_gateway_main_conf_t *)

@@ -502,15 +502,15 @@ Method not allowed, use GET, HEAD, DELETE
 
 
 
-=== TEST 16: events are for GET only
+=== TEST 16: events are for GET and HEAD only
 --- request
 DELETE /g/runs/edge-1-0000000000000000/events
 --- error_code: 405
 --- response_headers
-Allow: GET
+Allow: GET, HEAD
 --- json_error
 method_not_allowed
-Method not allowed, use GET
+Method not allowed, use GET, HEAD
 
 
 
@@ -764,3 +764,24 @@ stdout data: {\"type\":\"stdout\",\"data\":\"last\\n\"}
 stdout data: {\"type\":\"exit_code\",\"code\":0}
 exit_code 0
 --- timeout: 40
+
+
+
+=== TEST 31: HEAD of a run's events: the headers its stream starts with, no body; the checks of a GET (an unknown id, a bad Last-Event-ID)
+--- script
+id=$(R g start '{"args":["-c","echo hi; sleep 0.3"]}' | sed -n 's/^run //p')
+head_of() { curl -sS -I -H 'X-Role: admin' -H 'X-User: alice' "$@" | tr -d '\r' | grep -iE '^(HTTP|content-type|content-length|cache-control)' | sed 's/^HTTP[^ ]* /status /'; }
+head_of "http://127.0.0.1:$PORT/g/runs/$id/events"
+head_of -H 'Last-Event-ID: zz' "http://127.0.0.1:$PORT/g/runs/$id/events" | head -1
+head_of "http://127.0.0.1:$PORT/g/runs/edge-1-0000000000000000/events" | head -1
+sleep 0.5
+R g get /runs/$id | field '["state"], d["exit_code"]'
+--- sse
+started
+stdout status 200 OK
+stdout Content-Type: text/event-stream
+stdout Cache-Control: no-cache
+stdout status 400 Bad Request
+stdout status 404 Not Found
+stdout exited 0
+exit_code 0
