@@ -530,7 +530,7 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     ngx_http_cli_gateway_loc_conf_t *glcf, ngx_http_cli_gateway_ctx_t *ctx,
     ngx_http_cli_gateway_runs_zone_t *rz, std::string_view id)
 {
-    bool                               given, owned, valid, checked;
+    bool                               given, owned, valid, checked, over;
     ngx_int_t                          rc;
     RunReader                         *reader;
     std::uint64_t                      from;
@@ -548,6 +548,8 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     owned = rec && ngx_http_cli_gateway_runs_owned(rec, &ctx->user);
     valid = owned && cligw::ring_is_event_end(rec->ring, from);
     checked = valid && cligw::ring_is_checked_start(rec->ring, from);
+    /* an exited run's log ends with its exit_code: nothing follows it */
+    over = valid && rec->exited && from == rec->ring.head;
 
     ngx_shmtx_unlock(&rz->shpool->mutex);
 
@@ -564,6 +566,19 @@ ngx_http_cli_gateway_runs_events(ngx_http_request_t *r,
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (over) {
+        /*
+         * After the last event of a run that exited: 204, which tells an
+         * EventSource to stop reconnecting (a 200 with no events would
+         * have it come back every few seconds for good).
+         */
+        r->headers_out.status = NGX_HTTP_NO_CONTENT;
+        r->header_only = 1;
+        ngx_http_clear_content_length(r);
+
+        return ngx_http_send_header(r);
     }
 
     if (r->method == NGX_HTTP_HEAD) {

@@ -199,7 +199,7 @@ exit_code 0
 
 
 
-=== TEST 3: reattach: from the start the same bytes as the stream; after Last-Event-ID the rest; an id that names no event is refused
+=== TEST 3: reattach: from the start the same bytes as the stream; after Last-Event-ID the rest; an id that names no event is refused; after the last, 204
 --- script
 R g post '{"args":["-c","echo one; echo two; echo three"]}' --raw /tmp/runs-$$-a > /dev/null
 id=$(R g get /runs | field '[-1]["run_id"]')
@@ -224,7 +224,7 @@ stdout ids ok
 stdout bad_request Last-Event-ID does not name an event of this run
 stdout bad_request
 stdout bad_request Last-Event-ID is not an event id
-stdout ids ok
+stdout 204 
 exit_code 0
 
 
@@ -784,4 +784,29 @@ stdout Cache-Control: no-cache
 stdout status 400 Bad Request
 stdout status 404 Not Found
 stdout exited 0
+exit_code 0
+
+
+
+=== TEST 32: after the last event of a run that exited, 204 and no body (an EventSource stops reconnecting); after an earlier one, the rest; the end of a live run's log waits for what comes
+--- script
+R g post '{"args":["-c","echo one; echo two"]}' --raw /tmp/runs-$$-a > /dev/null
+id=$(R g get /runs | field '[-1]["run_id"]')
+end=$(printf %x "$(wc -c < /tmp/runs-$$-a)")
+curl -sS -o /dev/null -w '%{http_code} %{size_download}\n' -H 'X-Role: admin' -H 'X-User: alice' -H "Last-Event-ID: $end" "http://127.0.0.1:$PORT/g/runs/$id/events"
+last_one=$(grep '^id: ' /tmp/runs-$$-a | tail -2 | head -1 | cut -c5-)
+R g events $id --last $last_one
+live=$(R g start '{"args":["-c","echo up; sleep 0.5; echo later"]}' | sed -n 's/^run //p')
+sleep 0.2
+now=$(R g get /runs/$live | field '["events_bytes"]')
+R g events $live --last $(printf %x $now)
+rm -f /tmp/runs-$$-*
+--- sse
+started
+stdout 204 0
+stdout exit_code 0
+stdout ids ok
+stdout stdout later
+stdout exit_code 0
+stdout ids ok
 exit_code 0
