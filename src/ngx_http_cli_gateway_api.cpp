@@ -197,7 +197,7 @@ RunReader::on_poll()
 void
 RunReader::poll()
 {
-    bool                             found, exited, ok;
+    bool                             found, exited, ok, behind;
     RingRead                         read;
     std::string                      chunk;
     ngx_http_cli_gateway_run_rec_t  *rec;
@@ -206,20 +206,9 @@ RunReader::poll()
         return;
     }
 
-    if (stream_->blocked()) {
-        /* a client behind is a client still: for the run's detach clock
-         * and state; on_stream_writable() polls once it caught up */
-        ngx_http_cli_gateway_runs_lock lock(rz_);
-
-        rec = ngx_http_cli_gateway_runs_find(rz_, id_);
-
-        if (rec) {
-            rec->reader_seen = ngx_current_msec;
-        }
-
-        ngx_add_timer(&poll_ev_, reader_behind);
-        return;
-    }
+    /* a client behind is a client still, for the run's detach clock and
+     * state; it reads once it caught up (on_stream_writable()) */
+    behind = stream_->blocked();
 
     {
         ngx_http_cli_gateway_runs_lock lock(rz_);
@@ -231,7 +220,9 @@ RunReader::poll()
 
         if (found) {
             rec->reader_seen = ngx_current_msec;
+        }
 
+        if (found && !behind) {
             /* about once a second: is the program's worker still there? */
             if (++polls_ % 40 == 0
                 && ngx_http_cli_gateway_runs_orphaned(rec, this->log()))
@@ -241,6 +232,11 @@ RunReader::poll()
 
             ok = ring_read(rec->ring, offset_, reader_slice, chunk, read);
         }
+    }
+
+    if (behind) {
+        ngx_add_timer(&poll_ev_, reader_behind);
+        return;
     }
 
     if (!found || !ok) {

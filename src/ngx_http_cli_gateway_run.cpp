@@ -660,14 +660,23 @@ Run::on_stream_failed()
                                      NGX_HTTP_CLI_GATEWAY_EXIT_CLIENT_GONE);
 
     if (rec_) {
-        /* the log's readers learn how it ended */
-        runlog_.stop_local();
-        sse_append_error(numbered_, std::string("Client went away"));
-        sse_append_exit_code(numbered_, -1);
-        runlog_.close(-1);
+        end_log("Client went away");
     }
 
     let_go();
+}
+
+
+/* The run's log in the zone ends, for its readers, with why and -1; the
+ * client, if any, is not written to. */
+
+void
+Run::end_log(const char *why)
+{
+    runlog_.stop_local();
+    sse_append_error(numbered_, std::string_view(why));
+    sse_append_exit_code(numbered_, -1);
+    runlog_.close(-1);
 }
 
 
@@ -813,10 +822,7 @@ Run::kill_now()
     program_.kill_now();
 
     if (runlog_.open() && !ending_) {
-        runlog_.stop_local();
-        sse_append_error(numbered_, std::string("nginx is shutting down"));
-        sse_append_exit_code(numbered_, -1);
-        runlog_.close(-1);
+        end_log("nginx is shutting down");
     }
 }
 

@@ -469,6 +469,7 @@ private:
     void close_pipes(bool finish_line);
     void detach();
     void stop_with(const std::string &message);
+    void end_log(const char *why);
     void read_pipe(OutputPipe &pipe, bool draining);
     void finish_pipes();
     void let_go();

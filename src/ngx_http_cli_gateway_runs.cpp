@@ -45,6 +45,8 @@ static bool ngx_http_cli_gateway_runs_current(
 static bool ngx_http_cli_gateway_runs_resize(
     ngx_http_cli_gateway_runs_zone_t *rz,
     ngx_http_cli_gateway_run_rec_t *rec, size_t size, bool evict);
+static void ngx_http_cli_gateway_runs_ended(
+    ngx_http_cli_gateway_run_rec_t *rec, ngx_int_t code);
 
 
 static ngx_str_t  ngx_http_cli_gateway_ledger_zone_name =
@@ -655,10 +657,7 @@ ngx_http_cli_gateway_runs_orphaned(ngx_http_cli_gateway_run_rec_t *rec,
     cligw::sse_append_exit_code(ids, -1);
     cligw::ring_publish(rec->ring);
 
-    rec->exited = 1;
-    rec->client = 0;
-    rec->exit_code = -1;
-    rec->ended_at = ngx_time();
+    ngx_http_cli_gateway_runs_ended(rec, -1);
 
     return true;
 }
@@ -795,12 +794,22 @@ ngx_http_cli_gateway_runs_exit(ngx_http_cli_gateway_runs_zone_t *rz,
                                                 false);
     }
 
+    ngx_http_cli_gateway_runs_ended(rec, code);
+
+    ngx_shmtx_unlock(&rz->shpool->mutex);
+}
+
+
+/* With the mutex: the record says the run is over, and how. */
+
+static void
+ngx_http_cli_gateway_runs_ended(ngx_http_cli_gateway_run_rec_t *rec,
+    ngx_int_t code)
+{
     rec->exited = 1;
     rec->client = 0;
     rec->exit_code = code;
     rec->ended_at = ngx_time();
-
-    ngx_shmtx_unlock(&rz->shpool->mutex);
 }
 
 
